@@ -1,0 +1,66 @@
+"""The ``duban`` command line. Commands are thin: parse, call models/, print."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import typer
+from typer.core import TyperGroup
+
+from duban.cli import zh
+from duban.cli.context import AppContext, err, set_app_context
+from duban.config import load_settings
+from duban.errors import DubanError
+
+
+class DubanGroup(TyperGroup):
+    """Turns every DubanError raised below into a Chinese message and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DubanError as exc:
+            err.print(f"[red]错误：[/red]{exc}", markup=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=DubanGroup,
+    help="督办：整改事项、报送节点、会议与任务的督办台账。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    by: str = typer.Option(
+        None, "--by", help="操作人（记入操作日志；默认取 DUBAN_ACTOR 或当前系统用户）"
+    ),
+) -> None:
+    settings = load_settings()  # a ConfigError here stops every command, exit 1
+    actor = by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}"
+    set_app_context(AppContext(settings=settings, actor=actor))
+
+
+def _register() -> None:
+    from duban.cli import calendar, items, setup, supervision, units
+
+    app.add_typer(units.app, name="unit")
+    app.add_typer(items.app, name="item")
+    app.add_typer(calendar.app, name="calendar")
+    setup.register(app)
+    supervision.register(app)
+
+
+_register()
+
+
+zh.install()
+
+
+def main() -> None:
+    app(prog_name="duban")

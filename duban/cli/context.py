@@ -1,0 +1,81 @@
+"""What every command needs: settings, the database, the actor, the clock and the calendar.
+
+Built once per invocation by the root callback and stored on the Click context.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import Engine
+
+from duban import db
+from duban.config import Settings
+from models.calendar import WorkCalendar
+from models.calendar_store import calendar_from_db
+from models.parsing import parse_instant
+from models.views import Clock
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    actor: str
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self, *, require_current: bool = True) -> Engine:
+        if self._engine is None:
+            self._engine = db.make_engine(self.settings.resolved_database_url)
+        if require_current:
+            db.require_current(self._engine)
+        return self._engine
+
+    def session(self):
+        return db.session_scope(self.engine())
+
+    def now(self, text: str | None = None, field: str = "--now") -> datetime:
+        """The instant given on the command line, else the wall clock (the CLI's edge)."""
+        if text:
+            return parse_instant(text, self.settings.tz, field)
+        return datetime.now(UTC)
+
+    def calendar(self, session) -> WorkCalendar:
+        return calendar_from_db(session, on_uncovered_year=_warn_uncovered_year)
+
+    def clock(self, session, now: datetime) -> Clock:
+        return Clock(now=now, tz=self.settings.tz, calendar=self.calendar(session))
+
+
+def _warn_uncovered_year(year: int) -> None:
+    from models.calendar import uncovered_year_message
+
+    err.print(f"[yellow]警告：{uncovered_year_message(year)}[/yellow]")
+
+
+_current: ContextVar[AppContext] = ContextVar("duban_app_context")
+
+
+def set_app_context(ctx: AppContext) -> None:
+    _current.set(ctx)
+
+
+def app_context() -> AppContext:
+    """The AppContext the root callback built for this invocation."""
+    return _current.get()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+NOW_HELP = "以该时刻为“现在”计算（ISO 格式，如 2026-12-01T10:00；不带时区按 DUBAN_TIMEZONE）"
+JSON_HELP = "以 JSON 数组输出"

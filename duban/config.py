@@ -1,0 +1,137 @@
+"""Settings: one object, read from ``DUBAN_*`` environment variables, validated at start.
+
+Call :func:`load_settings` at the edge (CLI, scheduler, flow) and pass the result down.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from duban.errors import ConfigError
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+_OFFICE_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+# What each variable should look like, quoted back to the user when a value is refused.
+EXPECTED_FORM = {
+    "home": "一个目录路径，例如 ./var",
+    "database_url": "sqlite:///路径/duban.db 或 postgresql://用户@主机:端口/库名",
+    "timezone": "IANA 时区名，例如 Asia/Shanghai",
+    "smtp_host": "主机名，例如 smtp.example.org",
+    "smtp_port": "1 到 65535 之间的整数，例如 25、465、587",
+    "smtp_user": "用户名",
+    "smtp_password": "密码",
+    "smtp_security": "none、starttls 或 tls 之一",
+    "smtp_from": "发件地址，例如 duban@example.org",
+    "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore", frozen=True)
+
+    home: Path = Path("./var")
+    database_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_from: str = "duban@example.org"
+    office_hours: str = "09:00-17:30"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if value.startswith(("postgresql+psycopg://", "sqlite://")):
+            return value
+        raise ValueError("unsupported database URL")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown timezone") from exc
+        return value
+
+    @field_validator("smtp_port")
+    @classmethod
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 65535:
+            raise ValueError("port out of range")
+        return value
+
+    @field_validator("smtp_host", "smtp_user", "smtp_password")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        match = _OFFICE_HOURS.match(value.strip())
+        if not match:
+            raise ValueError("bad office hours")
+        h1, m1, h2, m2 = map(int, match.groups())
+        if (h1, m1) >= (h2, m2):
+            raise ValueError("office hours end before they start")
+        return value.strip()
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def office_start(self) -> time:
+        return time.fromisoformat(self.office_hours.split("-")[0])
+
+    @cached_property
+    def office_end(self) -> time:
+        return time.fromisoformat(self.office_hours.split("-")[1])
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'duban.db').resolve()}"
+
+    @cached_property
+    def effective_smtp_port(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {SmtpSecurity.TLS: 465, SmtpSecurity.STARTTLS: 587}.get(self.smtp_security, 25)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ConfigError naming every bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            value = err.get("input")
+            lines.append(
+                f"环境变量 DUBAN_{field.upper()} 的值 “{value}” 无效，"
+                f"应为：{EXPECTED_FORM.get(field, '见 README')}"
+            )
+        raise ConfigError("配置错误：\n" + "\n".join(lines)) from None

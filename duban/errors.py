@@ -1,0 +1,66 @@
+"""Domain errors. The CLI turns them into exit code 1 and a message; the web layer into 4xx.
+
+    DubanError
+    ├── ConfigError        a DUBAN_* variable has a bad value
+    ├── DatabaseNotReady   the database is missing or behind the newest migration
+    ├── InputError         a value is malformed (names the field and the value)
+    │   └── ValidationFailed   many InputErrors at once (a file: every row's problems)
+    ├── NotFound           a unit, item or person that does not exist
+    └── Refused            a valid request the current state does not allow
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DubanError(Exception):
+    """Base of every error duban reports to a user. ``str(err)`` is Chinese and complete."""
+
+
+class ConfigError(DubanError):
+    pass
+
+
+class DatabaseNotReady(DubanError):
+    pass
+
+
+class InputError(DubanError):
+    def __init__(self, field: str, value: object, reason: str, *, where: str = ""):
+        self.field, self.value, self.reason, self.where = field, value, reason, where
+        prefix = f"{where} " if where else ""
+        super().__init__(f"{prefix}{field} “{value}”：{reason}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell of a file: where it is and why it was refused."""
+
+    where: str
+    field: str
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.field} “{self.value}”：{self.reason}"
+
+
+class ValidationFailed(InputError):
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source, self.problems = source, problems
+        DubanError.__init__(
+            self,
+            f"{source} 有 {len(problems)} 处错误，未写入任何数据：\n"
+            + "\n".join(f"  {p}" for p in problems),
+        )
+
+
+class NotFound(DubanError):
+    def __init__(self, what: str, key: object):
+        self.what, self.key = what, key
+        super().__init__(f"{what} “{key}” 不存在")
+
+
+class Refused(DubanError):
+    pass

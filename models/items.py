@@ -1,0 +1,226 @@
+"""Supervised items: create, change, complete, cancel, note progress, query.
+
+Every function takes the session, the acting person and ``now``; none commits. Each
+change writes an Event with the values before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from duban.errors import InputError, NotFound, Refused
+from models import validation
+from models.deadlines import Deadline
+from models.enums import OPEN_STATUSES, ItemKind, ItemStatus, parse_enum
+from models.events import jsonable, record_event, snapshot
+from models.parsing import parse_deadline
+from models.tables import Item, ProgressEntry, Unit
+from models.units import get_unit
+
+# The ledger's column name for each editable field; error messages use these words.
+FIELD_LABELS = {
+    "code": "编号",
+    "kind": "类别",
+    "title": "事项名称",
+    "detail": "问题描述",
+    "measure": "整改措施",
+    "source": "来源",
+    "unit": "责任单位",
+    "person": "责任人",
+    "deadline": "完成时限",
+    "status": "状态",
+}
+REQUIRED_FIELDS = ("kind", "title", "unit", "deadline")
+
+
+def _choice(enum_cls, value: str, label: str):
+    member = parse_enum(enum_cls, value)
+    if member is None:
+        choices = "、".join(m.value for m in enum_cls)
+        raise InputError(label, value, f"应为 {choices} 之一")
+    return member
+
+
+def clean_field(name: str, value: Any) -> Any:
+    """One field's checked value (None for an empty optional field); InputError if bad."""
+    label = FIELD_LABELS[name]
+    if name == "kind":
+        return _choice(ItemKind, str(value), label)
+    if name == "status":
+        return _choice(ItemStatus, str(value), label)
+    if name == "deadline":
+        return value if isinstance(value, Deadline) else parse_deadline(str(value), label)
+    limits = {"code": 50, "title": 200, "source": 200, "unit": 100, "person": 50}
+    if name in limits:
+        return validation.text(value, label, max_len=limits[name], required=name in REQUIRED_FIELDS)
+    return validation.text(value, label, max_len=10_000, required=False, multiline=True)
+
+
+def clean_fields(fields: Mapping[str, Any], *, require_all: bool) -> dict[str, Any]:
+    """Checked values for the given fields; ``require_all`` demands kind, title, unit, deadline."""
+    unknown = set(fields) - set(FIELD_LABELS)
+    if unknown:
+        raise ValueError(f"unknown item fields {sorted(unknown)}")
+    if require_all:
+        for name in REQUIRED_FIELDS:
+            if fields.get(name) in (None, ""):
+                raise InputError(FIELD_LABELS[name], "", "必填")
+    return {name: clean_field(name, value) for name, value in fields.items()}
+
+
+def get_item(session: Session, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("事项", item_id)
+    return item
+
+
+def _check_code_free(session: Session, code: str | None, item_id: int | None = None) -> None:
+    if code is None:
+        return
+    clash = session.exec(select(Item).where(Item.code == code)).first()
+    if clash is not None and clash.id != item_id:
+        raise Refused(f"编号 “{code}” 已被事项 {clash.id} 使用")
+
+
+def _column_values(session: Session, cleaned: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """Translate cleaned fields into Item columns (unit name → unit_id, deadline → 3 columns)."""
+    values = {k: v for k, v in cleaned.items() if k not in ("unit", "deadline")}
+    if "unit" in cleaned:
+        values["unit_id"] = get_unit(session, cleaned["unit"]).id
+    if "deadline" in cleaned:
+        deadline: Deadline = cleaned["deadline"]
+        values.update(
+            deadline_date=deadline.day, deadline_time=deadline.at, due_at=deadline.ends_at(tz)
+        )
+    return values
+
+
+def add_item(
+    session: Session, fields: Mapping[str, Any], *, actor: str, now: datetime, tz: ZoneInfo
+) -> Item:
+    cleaned = clean_fields(fields, require_all=True)
+    status = cleaned.pop("status", None) or ItemStatus.NOT_STARTED
+    if status.is_closed:
+        raise Refused("新建事项的状态不能是已办结或已撤销；请先新建，再用 item done / item cancel")
+    _check_code_free(session, cleaned.get("code"))
+    item = Item(**_column_values(session, cleaned, tz), status=status,
+                created_at=now, updated_at=now)
+    session.add(item)
+    session.flush()
+    record_event(session, entity="item", entity_id=item.id, action="create",  # type: ignore[arg-type]
+                 actor=actor, at=now, after=snapshot(item))
+    return item
+
+
+def update_item(
+    session: Session, item_id: int, fields: Mapping[str, Any], *,
+    actor: str, now: datetime, tz: ZoneInfo,
+) -> Item:
+    """Change the given fields. Refused on a closed item; status may move only between
+    the open states (closing goes through complete_item / cancel_item)."""
+    item = get_item(session, item_id)
+    if item.status.is_closed:
+        raise Refused(f"事项 {item_id} 状态为“{item.status.value}”，不能再修改")
+    cleaned = clean_fields(fields, require_all=False)
+    for name in REQUIRED_FIELDS:
+        if name in cleaned and cleaned[name] is None:
+            raise InputError(FIELD_LABELS[name], "", "必填，不能清空")
+    if "status" in cleaned and cleaned["status"].is_closed:
+        raise Refused("办结请用 item done，撤销请用 item cancel")
+    if "code" in cleaned:
+        _check_code_free(session, cleaned["code"], item_id)
+    values = _column_values(session, cleaned, tz)
+    changed = {k: v for k, v in values.items() if getattr(item, k) != v}
+    if not changed:
+        return item
+    before = {k: jsonable(getattr(item, k)) for k in changed}
+    for key, value in changed.items():
+        setattr(item, key, value)
+    item.updated_at = now
+    action = "status" if set(changed) == {"status"} else "update"
+    record_event(session, entity="item", entity_id=item_id, action=action, actor=actor, at=now,
+                 before=before, after={k: jsonable(v) for k, v in changed.items()})
+    return item
+
+
+def _close(session: Session, item_id: int, status: ItemStatus, *, completed_at: datetime | None,
+           actor: str, now: datetime) -> Item:
+    item = get_item(session, item_id)
+    if item.status.is_closed:
+        raise Refused(f"事项 {item_id} 已是“{item.status.value}”状态")
+    before = snapshot(item, ["status", "completed_at"])
+    item.status, item.completed_at, item.updated_at = status, completed_at, now
+    record_event(session, entity="item", entity_id=item_id, action="status", actor=actor, at=now,
+                 before=before, after=snapshot(item, ["status", "completed_at"]))
+    return item
+
+
+def complete_item(
+    session: Session, item_id: int, *, at: datetime | None, actor: str, now: datetime
+) -> Item:
+    """Mark done (办结) at ``at`` (default now); a completion in the future is refused."""
+    completed_at = at or now
+    if completed_at > now:
+        raise InputError("完成时间", completed_at.isoformat(), "不能晚于当前时间")
+    return _close(session, item_id, ItemStatus.DONE, completed_at=completed_at,
+                  actor=actor, now=now)
+
+
+def cancel_item(session: Session, item_id: int, *, actor: str, now: datetime) -> Item:
+    return _close(session, item_id, ItemStatus.CANCELLED, completed_at=None, actor=actor, now=now)
+
+
+def add_progress(
+    session: Session, item_id: int, note: str, *, author: str, at: datetime, now: datetime
+) -> ProgressEntry:
+    item = get_item(session, item_id)
+    entry = ProgressEntry(item_id=item.id, at=at,  # type: ignore[arg-type]
+                          note=validation.text(note, "进展", max_len=10_000, multiline=True),
+                          author=validation.text(author, "填报人", max_len=50))
+    session.add(entry)
+    session.flush()
+    record_event(session, entity="item", entity_id=item_id, action="progress", actor=author,
+                 at=now, after=snapshot(entry, ["id", "at", "note"]))
+    return entry
+
+
+def progress_of(session: Session, item_id: int) -> list[ProgressEntry]:
+    query = select(ProgressEntry).where(ProgressEntry.item_id == item_id)
+    return list(session.exec(query.order_by(col(ProgressEntry.at), col(ProgressEntry.id))))
+
+
+def list_items(
+    session: Session, *, kind: ItemKind | None = None, unit: str | None = None,
+    status: ItemStatus | None = None,
+) -> list[tuple[Item, Unit]]:
+    query = select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id))
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    if unit is not None:
+        query = query.where(Item.unit_id == get_unit(session, unit).id)
+    if status is not None:
+        query = query.where(Item.status == status)
+    return list(session.exec(query.order_by(col(Item.due_at), col(Item.id))))  # type: ignore[arg-type]
+
+
+def overdue_items(
+    session: Session, *, now: datetime, unit: str | None = None
+) -> list[tuple[Item, Unit]]:
+    """Open items whose deadline had passed at ``now``, oldest deadline first.
+
+    Served by the (status, due_at) index: cost follows the overdue rows, not the table.
+    """
+    query = (
+        select(Item, Unit)
+        .join(Unit, col(Item.unit_id) == col(Unit.id))
+        .where(col(Item.status).in_(OPEN_STATUSES), col(Item.due_at) < now)
+    )
+    if unit is not None:
+        query = query.where(Item.unit_id == get_unit(session, unit).id)
+    return list(session.exec(query.order_by(col(Item.due_at), col(Item.id))))  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Read models: items as rows for the CLI's tables and JSON, and the supervision overview."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from models.calendar import WorkCalendar
+from models.deadlines import Deadline, light, workdays_overdue
+from models.enums import Light
+from models.tables import Item, Unit
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Everything status arithmetic needs besides the item: the instant, zone and calendar."""
+
+    now: datetime
+    tz: ZoneInfo
+    calendar: WorkCalendar
+
+
+def deadline_of(item: Item) -> Deadline:
+    return Deadline(item.deadline_date, item.deadline_time)
+
+
+def item_light(item: Item, clock: Clock) -> Light:
+    return light(item.status, deadline_of(item), item.due_at,
+                 now=clock.now, tz=clock.tz, calendar=clock.calendar)
+
+
+def item_row(item: Item, unit: Unit, clock: Clock) -> dict[str, Any]:
+    """The public shape of an item (CLI --json, exports): stable keys, local times."""
+    deadline = deadline_of(item)
+    return {
+        "id": item.id,
+        "code": item.code,
+        "kind": item.kind.value,
+        "title": item.title,
+        "unit": unit.name,
+        "person": item.person,
+        "deadline": deadline.isoformat(clock.tz),
+        "status": item.status.value,
+        "light": item_light(item, clock).value,
+        "completed_at": (
+            item.completed_at.astimezone(clock.tz).isoformat(timespec="minutes")
+            if item.completed_at else None
+        ),
+        "days_overdue": workdays_overdue(item.status, deadline, item.due_at, now=clock.now,
+                                         tz=clock.tz, calendar=clock.calendar),
+        "measure": item.measure,
+        "source": item.source,
+        "detail": item.detail,
+    }
+
+
+def light_counts(rows: list[tuple[Item, Unit]], clock: Clock) -> dict[str, int]:
+    counts = Counter(item_light(item, clock) for item, _ in rows)
+    return {lt.value: counts.get(lt, 0) for lt in Light}
