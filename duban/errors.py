@@ -6,7 +6,9 @@
     ├── InputError         a value is malformed (names the field and the value)
     │   └── ValidationFailed   many InputErrors at once (a file: every row's problems)
     ├── NotFound           a unit, item or person that does not exist
-    └── Refused            a valid request the current state does not allow
+    ├── Refused            a valid request the current state does not allow
+    ├── RenderError        a message template failed to render (bad template or context)
+    └── TransportError     a message could not be delivered; ``permanent`` says retry or not
 """
 
 from __future__ import annotations
@@ -64,3 +66,15 @@ class NotFound(DubanError):
 
 class Refused(DubanError):
     pass
+
+
+class RenderError(DubanError):
+    pass
+
+
+class TransportError(DubanError):
+    """Delivery failed. ``permanent`` (5xx, malformed address) means never retry."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        self.permanent = permanent
+        super().__init__(message)

@@ -56,3 +56,13 @@ def parse_enum(enum_cls: type[E], value: str) -> E | None:
         if text in (member.value, member.name, member.name.lower()):
             return member
     return None
+
+
+class ReminderKind(StrEnum):
+    """What a message is: one template each (notifications/templates/<name>.*.j2)."""
+
+    DUE_SOON = "临期提醒"
+    OVERDUE = "逾期催办"
+    ESCALATION = "督办"
+    CIRCULATION = "通报"
+    DIGEST = "周报"
