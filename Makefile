@@ -1,3 +1,5 @@
+# Editable installs use "compat" mode (the project folder on sys.path), so a new top-level
+# package (models/, flows/, notifications/, web/) is importable without reinstalling.
 # Two commands for a fresh machine with python3 and make:
 #   make run   set up, initialise ./var/duban.db, load the demo bureau if empty, start duban
 #   make test  set up with the dev extras and run the whole test suite
@@ -11,11 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --config-settings editable_mode=compat
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

@@ -38,6 +38,7 @@ EXPECTED_FORM = {
     "smtp_security": "none、starttls 或 tls 之一",
     "smtp_from": "发件地址，例如 duban@example.org",
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
+    "bureau_name": "机关名称，例如 区退役军人事务局",
 }
 
 
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     smtp_security: SmtpSecurity = SmtpSecurity.NONE
     smtp_from: str = "duban@example.org"
     office_hours: str = "09:00-17:30"
+    bureau_name: str = "区退役军人事务局"
 
     @field_validator("database_url")
     @classmethod
@@ -113,6 +115,12 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'duban.db').resolve()}"
+
+    @cached_property
+    def templates_dir(self) -> Path | None:
+        """An administrator's template overrides: DUBAN_HOME/templates, when it exists."""
+        folder = self.home / "templates"
+        return folder if folder.is_dir() else None
 
     @cached_property
     def effective_smtp_port(self) -> int:

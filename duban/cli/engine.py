@@ -1,0 +1,118 @@
+"""duban sweep / deliver / digest / outbox / ladder / serve: the reminder engine by hand."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from duban import jobs
+from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
+from models.events import snapshot
+from models.outbox import list_outbox
+from models.reminders import DEFAULT_KIND, load_ladders
+
+ladder_app = typer.Typer(help="提醒梯度（临期提醒、逾期催办、督办、通报）", no_args_is_help=True)
+
+AUDIENCE_ZH = {"contact": "责任单位联系人", "leader": "分管领导", "bureau": "主要负责人和督办人员"}
+
+
+def sweep(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
+    """检查到期与逾期事项，把应发的提醒放入发件箱（可重复运行，不会重复）。"""
+    ctx = app_context()
+    ctx.engine()
+    report = jobs.run_sweep(ctx.settings, now=ctx.now(now))
+    detail = "，".join(f"{k} {v}" for k, v in sorted(report.queued.items())) or "无新提醒"
+    out.print(f"检查事项 {report.items} 项；新增提醒 {report.total} 条（{detail}）")
+    if report.no_recipient:
+        out.print(f"[yellow]有 {report.no_recipient} 条提醒找不到收件人（请补充单位联系人、"
+                  "分管领导或局领导、督办人员）[/yellow]")
+
+
+def deliver(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
+    """发送发件箱中已到时间的提醒（仅在工作日办公时间内发送）。"""
+    ctx = app_context()
+    ctx.engine()
+    at = ctx.now(now)
+    report = jobs.run_deliver(ctx.settings, now=at)
+    if not report.office_open:
+        local = at.astimezone(ctx.settings.tz)
+        out.print(f"{local:%Y-%m-%d %H:%M} 不在工作日办公时间（{ctx.settings.office_hours}），"
+                  "本次未发送")
+        return
+    out.print(f"发送 {report.sent} 条，稍后重试 {report.retried} 条，失败 {report.failed} 条")
+
+
+def digest(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
+    """生成本周督办周报（每周第一个工作日上班时起生效，每位督办人员每周一份）。"""
+    ctx = app_context()
+    ctx.engine()
+    added = jobs.run_digest(ctx.settings, now=ctx.now(now))
+    out.print(f"新增周报 {added} 份" if added else "本周周报已生成或尚未到时间")
+
+
+def outbox(
+    failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """查看发件箱：每条提醒的收件人、状态、尝试次数和最后的错误。"""
+    ctx = app_context()
+    with ctx.session() as session:
+        rows = list_outbox(session, failed_only=failed)
+    fields = ["id", "item_id", "reminder", "stage", "recipient", "recipient_name", "cc", "status",
+              "attempts", "send_after", "sent_at", "message_id", "last_error"]
+    data = [snapshot(r, fields) for r in rows]
+    if as_json:
+        print_json(data)
+        return
+    status_zh = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败",
+                 "dropped": "已撤回"}
+    table = Table("编号", "事项", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
+                  title=f"发件箱（{len(data)} 条）")
+    for d in data:
+        table.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], d["stage"],
+                      d["recipient"], status_zh[d["status"]], str(d["attempts"]),
+                      d["last_error"] or "")
+    out.print(table)
+
+
+@ladder_app.command("list")
+def ladder_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """列出提醒梯度：默认梯度，以及按事项类别单独设置的梯度。"""
+    ctx = app_context()
+    with ctx.session() as session:
+        ladders = load_ladders(session)
+    rows = [
+        {"item_kind": kind, "key": r.key, "reminder": r.kind.value, "offset": r.offset,
+         "to": r.to.value, "cc": r.cc.value if r.cc else None, "repeat_every": r.repeat_every}
+        for kind, rungs in sorted(ladders.items()) for r in rungs
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("适用类别", "阶段", "提醒类别", "相对时限（工作日）", "发给", "抄送", "重复",
+                  title="提醒梯度")
+    for r in rows:
+        kind = "全部（默认）" if r["item_kind"] == DEFAULT_KIND else r["item_kind"]
+        offset = "当天" if r["offset"] == 0 else (
+            f"到期前 {-r['offset']} 天" if r["offset"] < 0 else f"逾期 {r['offset']} 天")
+        table.add_row(kind, r["key"], r["reminder"], offset, AUDIENCE_ZH[r["to"]],
+                      AUDIENCE_ZH.get(r["cc"] or "", ""),
+                      f"每 {r['repeat_every']} 个工作日" if r["repeat_every"] else "")
+    out.print(table)
+
+
+def serve() -> None:
+    """启动内嵌服务：调度器按时检查、发送提醒和周报（同一数据库只能运行一个）。"""
+    from duban.scheduler import serve as run_service
+
+    ctx = app_context()
+    ctx.engine()
+    run_service(ctx.settings, out=out.print)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (sweep, deliver, digest, outbox, serve):
+        app.command(command.__name__)(command)
+    app.add_typer(ladder_app, name="ladder")
+
+

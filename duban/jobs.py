@@ -1,0 +1,48 @@
+"""The engine's three jobs, from settings: what the CLI, the embedded scheduler and the
+Prefect flows all call. Each takes ``now``; none reads the clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import Engine
+
+from duban import db
+from duban.config import Settings
+from models.delivery import DeliveryReport, deliver
+from models.digest import queue_digest
+from models.reminders import EngineConfig, SweepReport, sweep
+from notifications.transport import make_transport
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    engine = db.make_engine(url)
+    db.require_current(engine)
+    return engine
+
+
+def run_sweep(settings: Settings, *, now: datetime) -> SweepReport:
+    return sweep(engine_for(settings.resolved_database_url), now=now,
+                 config=EngineConfig.from_settings(settings))
+
+
+async def run_deliver_async(settings: Settings, *, now: datetime) -> DeliveryReport:
+    transport = make_transport(settings)
+    try:
+        return await deliver(engine_for(settings.resolved_database_url), transport, now=now,
+                             config=EngineConfig.from_settings(settings),
+                             sender=settings.smtp_from, templates_dir=settings.templates_dir)
+    finally:
+        await transport.close()
+
+
+def run_deliver(settings: Settings, *, now: datetime) -> DeliveryReport:
+    return asyncio.run(run_deliver_async(settings, now=now))
+
+
+def run_digest(settings: Settings, *, now: datetime) -> int:
+    return queue_digest(engine_for(settings.resolved_database_url), now=now,
+                        config=EngineConfig.from_settings(settings))

@@ -1,0 +1,80 @@
+"""The embedded service: one APScheduler in this process runs the engine's jobs on the same
+cron as prefect.yaml, guarded by a lease in the database (one scheduler per database).
+
+On start it runs one catch-up tick at once, so downtime (a weekend, a week off) gives a single
+catch-up run; the jobs themselves decide what is owed, and skip superseded reminders.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from duban import jobs
+from duban.config import Settings
+from models import service_lock
+
+LOCK_NAME = "scheduler"
+HEARTBEAT_SECONDS = 20
+
+# The sweep/deliver schedule of prefect.yaml. Every day, not Monday–Friday: 调休 weekend days
+# are working days, and the jobs themselves check working days and office hours. The digest
+# rides on the same tick: it is queued once per week, at the first tick it is due.
+TICK_CRON = "*/10 9-17 * * *"
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> None:
+    now = clock()
+    swept = jobs.run_sweep(settings, now=now)
+    digests = jobs.run_digest(settings, now=now)
+    delivered = jobs.run_deliver(settings, now=now)
+    local = now.astimezone(settings.tz)
+    out(f"[{local:%Y-%m-%d %H:%M}] 检查 {swept.items} 项，新增提醒 {swept.total} 条，"
+        f"周报 {digests} 份；发送 {delivered.sent}，重试 {delivered.retried}，失败 {delivered.failed}"
+        + ("" if delivered.office_open else "（非办公时间，未发送）"))
+
+
+def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
+                    clock=_wall_clock) -> BlockingScheduler:
+    engine = jobs.engine_for(settings.resolved_database_url)
+    scheduler = BlockingScheduler(
+        timezone=settings.tz,
+        job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
+    )
+
+    def heartbeat() -> None:
+        if not service_lock.renew(engine, LOCK_NAME, holder=holder, now=clock()):
+            out("调度锁已被其他进程接管，本进程停止。")
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_job(tick, CronTrigger.from_crontab(TICK_CRON, timezone=settings.tz),
+                      args=[settings, out, clock], id="tick",
+                      next_run_time=datetime.now(settings.tz))
+    scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
+    return scheduler
+
+
+def serve(settings: Settings, *, out: Callable[[str], None] = print) -> None:
+    """Run until interrupted. Raises Refused when another scheduler holds the lease."""
+    engine = jobs.engine_for(settings.resolved_database_url)
+    holder = service_lock.holder_id()
+    service_lock.acquire(engine, LOCK_NAME, holder=holder, now=_wall_clock())
+    scheduler = build_scheduler(settings, out, holder)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    out(f"duban 已启动（{holder}）：每 10 分钟检查与发送提醒，办公时间 {settings.office_hours}，"
+        "按 Ctrl+C 停止。")
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service_lock.release(engine, LOCK_NAME, holder=holder)
+        out("duban 已停止。")

@@ -1,0 +1,153 @@
+"""The outbox: messages owed, claimed by senders, and what became of them.
+
+Detection (the sweep, the digest) inserts rows under a unique ``dedupe_key`` and never sends.
+Delivery claims rows with one conditional UPDATE, so two senders never hold the same row; a
+sender that dies leaves its rows ``sending`` until the lease runs out, then another takes them
+(at most one duplicate per crash: the dead sender may have sent before it died).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+from sqlmodel import select as select_model
+
+from models.enums import ReminderKind
+from models.tables import Outbox, OutboxStatus
+
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def message_id_for(dedupe_key: str, domain: str) -> str:
+    """Stable per row: a retry or a post-crash duplicate carries the same Message-ID."""
+    return f"<{hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retry number ``attempts`` (1 → 1 min, 2 → 2 min, … capped at 1 hour)."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+
+
+def enqueue(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert rows whose dedupe_key is new; returns the rows actually inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OUTBOX)
+    stmt = insert.values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    inserted = set(session.execute(stmt.returning(OUTBOX.c.dedupe_key)).scalars())
+    return [r for r in rows if r["dedupe_key"] in inserted]
+
+
+def drop_pending(session: Session, item_id: int, *, reason: str) -> int:
+    """Withdraw an item's reminders not yet claimed (item closed or re-dated)."""
+    result = session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.item_id == item_id, OUTBOX.c.status == OutboxStatus.PENDING.value)
+        .values(status=OutboxStatus.DROPPED.value, last_error=reason)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    reminder: ReminderKind
+    stage: str
+    recipient: str
+    recipient_name: str
+    cc: list[str]
+    context: dict[str, Any]
+    message_id: str
+    attempts: int
+
+
+def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
+          limit: int) -> list[Claimed]:
+    """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease)."""
+    ready = or_(
+        and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
+        and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
+    )
+    pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit)
+    values = {
+        "status": OutboxStatus.SENDING.value, "claimed_by": worker,
+        "claimed_until": now + lease, "attempts": OUTBOX.c.attempts + 1,
+    }
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # MATERIALIZED keeps the locked pick a single evaluation; inlined into
+            # `id IN (…)` the planner may re-run it and claim rows another sender holds.
+            picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            stmt = update(OUTBOX).where(OUTBOX.c.id == picked.c.id)
+        else:
+            # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
+            stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
+        rows = conn.execute(stmt.values(**values).returning(
+            OUTBOX.c.id, OUTBOX.c.reminder, OUTBOX.c.stage, OUTBOX.c.recipient,
+            OUTBOX.c.recipient_name, OUTBOX.c.cc, OUTBOX.c.context, OUTBOX.c.message_id,
+            OUTBOX.c.attempts,
+        )).all()
+    return sorted((Claimed(r.id, ReminderKind(r.reminder), r.stage, r.recipient,
+                           r.recipient_name, list(r.cc), dict(r.context), r.message_id,
+                           r.attempts) for r in rows), key=lambda c: c.id)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed row. ``error`` is kept for supervisors to read."""
+
+    id: int
+    sent: bool
+    permanent: bool = False
+    error: str | None = None
+    attempts: int = 1
+
+
+def record(engine: Engine, *, worker: str, now: datetime, outcomes: list[Outcome]) -> dict[str, int]:
+    """Store outcomes of rows this worker still holds; returns counts sent/retried/failed."""
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    params = []
+    for o in outcomes:
+        if o.sent:
+            status, send_after, outcome = OutboxStatus.SENT, None, "sent"
+        elif o.permanent or o.attempts >= MAX_ATTEMPTS:
+            status, send_after, outcome = OutboxStatus.FAILED, None, "failed"
+        else:
+            status, send_after, outcome = OutboxStatus.PENDING, now + backoff(o.attempts), "retried"
+        counts[outcome] += 1
+        error = o.error
+        if outcome == "failed" and not o.permanent:
+            error = f"重试 {o.attempts} 次仍失败：{o.error}"
+        params.append({"b_id": o.id, "b_status": status.value, "b_error": error,
+                       "b_sent_at": now if o.sent else None, "b_send_after": send_after})
+    if not params:
+        return counts
+    stmt = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.claimed_by == worker,
+               OUTBOX.c.status == OutboxStatus.SENDING.value)
+        .values(status=bindparam("b_status"), last_error=bindparam("b_error"),
+                sent_at=bindparam("b_sent_at"), claimed_until=None,
+                send_after=func.coalesce(
+                    bindparam("b_send_after", type_=OUTBOX.c.send_after.type), OUTBOX.c.send_after))
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, params)
+    return counts
+
+
+def list_outbox(session: Session, *, failed_only: bool = False, limit: int = 500) -> list[Outbox]:
+    query = select_model(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
+    if failed_only:
+        query = query.where(Outbox.status == OutboxStatus.FAILED)
+    return list(session.exec(query))

@@ -1,0 +1,195 @@
+"""The sweep: find items whose next action time has come, put what they are owed in the outbox.
+
+Cost follows the items needing action, not the table: the query walks the index on
+``item.next_action_at`` and each visited item gets its next time pushed past ``now``.
+Running the sweep twice, or in several processes at once, adds nothing twice (the outbox's
+unique key), and on PostgreSQL concurrent sweeps skip each other's locked items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, bindparam, update
+from sqlmodel import Session, col, select
+
+from duban.db import session_scope
+from models.calendar import WorkCalendar
+from models.calendar_store import calendar_from_db
+from models.deadlines import local_date, workdays_overdue
+from models.enums import OPEN_STATUSES, ItemKind, PersonRole
+from models.ladder import DEFAULT_LADDER, Audience, LadderClock, Rung, next_fire_after, owed
+from models.outbox import enqueue, message_id_for
+from models.tables import Item, LadderRung, Person, Unit
+from models.views import deadline_of
+
+DEFAULT_KIND = "*"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What detection needs besides the database: zone, office start, names for the mail."""
+
+    tz: ZoneInfo
+    office_start: time
+    office_end: time
+    bureau: str
+    mail_domain: str
+
+    @classmethod
+    def from_settings(cls, settings) -> EngineConfig:
+        return cls(tz=settings.tz, office_start=settings.office_start,
+                   office_end=settings.office_end, bureau=settings.bureau_name,
+                   mail_domain=settings.smtp_from.rpartition("@")[2] or "duban.local")
+
+
+@dataclass
+class SweepReport:
+    items: int = 0
+    queued: Counter = field(default_factory=Counter)
+    no_recipient: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.queued.values())
+
+
+def load_ladders(session: Session) -> dict[str, tuple[Rung, ...]]:
+    """Ladders by item kind ('*' is the default); falls back to the built-in default."""
+    ladders: dict[str, list[Rung]] = {}
+    for row in session.exec(select(LadderRung).order_by(col(LadderRung.offset_workdays))):
+        ladders.setdefault(row.item_kind, []).append(Rung(
+            key=row.key, kind=row.reminder, offset=row.offset_workdays,
+            to=Audience(row.audience), cc=Audience(row.cc_audience) if row.cc_audience else None,
+            repeat_every=row.repeat_every,
+        ))
+    result = {kind: tuple(rungs) for kind, rungs in ladders.items()}
+    result.setdefault(DEFAULT_KIND, DEFAULT_LADDER)
+    return result
+
+
+def ladder_for(ladders: dict[str, tuple[Rung, ...]], kind: ItemKind) -> tuple[Rung, ...]:
+    return ladders.get(kind.value, ladders[DEFAULT_KIND])
+
+
+@dataclass(frozen=True)
+class Audiences:
+    """Who each audience is for one unit; the bureau's people are shared by every unit."""
+
+    heads: list[tuple[str, str]]
+    bureau: list[tuple[str, str]]
+
+    @classmethod
+    def load(cls, session: Session) -> Audiences:
+        people = session.exec(select(Person).where(Person.active == True))  # noqa: E712
+        pairs = [(p.role, (p.name, p.email)) for p in people]
+        return cls(heads=[p for r, p in pairs if r is PersonRole.HEAD],
+                   bureau=[p for _, p in pairs])
+
+    def of(self, audience: Audience, unit: Unit) -> list[tuple[str, str]]:
+        if audience is Audience.CONTACT:
+            return [(unit.contact_name, unit.contact_email)]
+        if audience is Audience.LEADER:
+            # A unit without a lead leader escalates straight to the bureau head.
+            if unit.leader_email:
+                return [(unit.leader_name or "分管领导", unit.leader_email)]
+            return self.heads
+        return self.bureau
+
+
+def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
+                 calendar: WorkCalendar) -> dict[str, Any]:
+    """What a reminder about this item says; stored with the outbox row, rendered later."""
+    deadline = deadline_of(item)
+    today = local_date(now, config.tz)
+    overdue_days = workdays_overdue(item.status, deadline, item.due_at, now=now, tz=config.tz,
+                                    calendar=calendar)
+    return {
+        "item": {
+            "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
+            "unit": unit.name, "person": item.person, "deadline": str(deadline),
+            "days_overdue": overdue_days,
+            "workdays_left": 0 if now > item.due_at
+            else max(0, calendar.workdays_between(today, deadline.day)),
+            "measure": item.measure, "detail": item.detail, "source": item.source,
+        },
+        "unit_contact": unit.contact_name,
+        "leader": unit.leader_name,
+        "bureau": config.bureau,
+        "now": now.astimezone(config.tz).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _rows_for_item(item: Item, unit: Unit, ladder: tuple[Rung, ...], audiences: Audiences, *,
+                   now: datetime, config: EngineConfig, calendar: WorkCalendar,
+                   clock: LadderClock, report: SweepReport) -> list[dict[str, Any]]:
+    dues = owed(ladder, deadline_of(item), item.due_at, now=now, clock=clock)
+    if not dues:
+        return []
+    context = item_context(item, unit, now=now, config=config, calendar=calendar)
+    rows = []
+    for due in dues:
+        recipients = audiences.of(due.rung.to, unit)
+        if not recipients:
+            report.no_recipient += 1
+        cc_all = audiences.of(due.rung.cc, unit) if due.rung.cc else []
+        for name, email in recipients:
+            key = f"item:{item.id}:{item.due_at.isoformat()}:{due.stage}:{email.lower()}"
+            rows.append({
+                "dedupe_key": key, "item_id": item.id, "reminder": due.rung.kind.value,
+                "stage": due.stage, "recipient": email, "recipient_name": name,
+                "cc": [e for _, e in cc_all if e.lower() != email.lower()],
+                "context": {**context, "recipient_name": name},
+                "status": "pending", "send_after": due.fire_at, "attempts": 0,
+                "message_id": message_id_for(key, config.mail_domain), "created_at": now,
+            })
+    return rows
+
+
+def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
+          batch_size: int = 1000) -> SweepReport:
+    """Queue every reminder that has come due by ``now``; returns what was queued."""
+    report = SweepReport()
+    with session_scope(engine) as session:
+        calendar = calendar_from_db(session)
+        ladders = load_ladders(session)
+        audiences = Audiences.load(session)
+    clock = LadderClock(tz=config.tz, calendar=calendar, office_start=config.office_start)
+    item_table = Item.__table__  # type: ignore[attr-defined]
+    push_next = (
+        update(item_table)
+        .where(item_table.c.id == bindparam("b_id"))
+        .values(next_action_at=bindparam("b_next", type_=item_table.c.next_action_at.type))
+    )
+    while True:
+        with session_scope(engine) as session:
+            query = (
+                select(Item, Unit)
+                .join(Unit, col(Item.unit_id) == col(Unit.id))
+                .where(col(Item.next_action_at) <= now, col(Item.status).in_(OPEN_STATUSES))
+                .order_by(col(Item.next_action_at))
+                .limit(batch_size)
+                .with_for_update(skip_locked=True, of=Item)  # SQLite: ignored
+            )
+            batch = list(session.exec(query))
+            if not batch:
+                break
+            rows: list[dict[str, Any]] = []
+            pushes = []
+            for item, unit in batch:
+                ladder = ladder_for(ladders, item.kind)
+                rows += _rows_for_item(item, unit, ladder, audiences, now=now, config=config,
+                                       calendar=calendar, clock=clock, report=report)
+                pushes.append({"b_id": item.id, "b_next": next_fire_after(
+                    ladder, deadline_of(item), now=now, clock=clock)})
+            for row in enqueue(session, rows):
+                report.queued[row["reminder"]] += 1
+            session.connection().execute(push_next, pushes)
+            report.items += len(batch)
+        if len(batch) < batch_size:
+            break
+    return report
