@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import getpass
 import os
+import warnings
 
 import typer
 from typer.core import TyperGroup
 
 from duban.cli import zh
-from duban.cli.context import AppContext, err, set_app_context
+from duban.cli.context import AppContext, err, set_app_context, show_warning
 from duban.config import load_settings
 from duban.errors import DubanError
 
@@ -41,6 +42,7 @@ def root(
         None, "--by", help="操作人（记入操作日志；默认取 DUBAN_ACTOR 或当前系统用户）"
     ),
 ) -> None:
+    warnings.showwarning = show_warning
     settings = load_settings()  # a ConfigError here stops every command, exit 1
     actor = by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}"
     set_app_context(AppContext(settings=settings, actor=actor))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from duban import db
 from duban.config import Settings
-from models.calendar import WorkCalendar
+from models.calendar import CalendarCoverageWarning, WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.parsing import parse_instant
 from models.views import Clock
@@ -49,16 +50,21 @@ class AppContext:
         return datetime.now(UTC)
 
     def calendar(self, session) -> WorkCalendar:
-        return calendar_from_db(session, on_uncovered_year=_warn_uncovered_year)
+        return calendar_from_db(session)
 
     def clock(self, session, now: datetime) -> Clock:
         return Clock(now=now, tz=self.settings.tz, calendar=self.calendar(session))
 
 
-def _warn_uncovered_year(year: int) -> None:
-    from models.calendar import uncovered_year_message
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings meant for users (e.g. a calendar year not loaded) shown as plain Chinese."""
+    if issubclass(category, CalendarCoverageWarning):
+        err.print(f"[yellow]警告：{message}[/yellow]")
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
 
-    err.print(f"[yellow]警告：{uncovered_year_message(year)}[/yellow]")
+
+_default_showwarning = warnings.showwarning
 
 
 _current: ContextVar[AppContext] = ContextVar("duban_app_context")

@@ -34,9 +34,10 @@ def print_rows(rows: list[dict], title: str) -> None:
     colour = {"逾期": "red", "临期": "yellow", "正常": "green"}
     for r in rows:
         style = colour.get(r["light"], "")
+        shown_light = f"[{style}]{r['light']}[/{style}]" if style else r["light"]
         table.add_row(str(r["id"]), r["code"] or "", r["kind"], r["title"], r["unit"],
-                      r["deadline"].replace("T", " ")[:16], r["status"], f"[{style}]{r['light']}[/{style}]" if style
-                      else r["light"], str(r["days_overdue"] or ""))
+                      r["deadline"].replace("T", " ")[:16], r["status"], shown_light,
+                      str(r["days_overdue"] or ""))
     out.print(table)
 
 
@@ -66,7 +67,8 @@ def add(
 def list_(
     kind: str = typer.Option(None, "--kind", help=KIND_HELP),
     unit: str = typer.Option(None, "--unit", help="只看该责任单位"),
-    status: str = typer.Option(None, "--status", help="只看该状态：未开始/进行中/已提交/已办结/已撤销"),
+    status: str = typer.Option(None, "--status",
+                               help="只看该状态：未开始/进行中/已提交/已办结/已撤销"),
     now: str = typer.Option(None, "--now", help=NOW_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
