@@ -4,7 +4,7 @@
     ├── ConfigError        a DUBAN_* variable has a bad value
     ├── DatabaseNotReady   the database is missing or behind the newest migration
     ├── InputError         a value is malformed (names the field and the value)
-    │   └── ValidationFailed   many InputErrors at once (a file: every row's problems)
+    ├── ValidationFailed   a file with bad cells: every Problem (row, column, value, reason)
     ├── NotFound           a unit, item or person that does not exist
     ├── Refused            a valid request the current state does not allow
     ├── RenderError        a message template failed to render (bad template or context)
@@ -48,11 +48,10 @@ class Problem:
         return f"{self.where} {self.field} “{self.value}”：{self.reason}"
 
 
-class ValidationFailed(InputError):
+class ValidationFailed(DubanError):
     def __init__(self, source: str, problems: list[Problem]):
         self.source, self.problems = source, problems
-        DubanError.__init__(
-            self,
+        super().__init__(
             f"{source} 有 {len(problems)} 处错误，未写入任何数据：\n"
             + "\n".join(f"  {p}" for p in problems),
         )

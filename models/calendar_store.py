@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from duban.errors import InputError, Problem, ValidationFailed
 from models.calendar import DayOverride, WorkCalendar
 from models.events import record_event
+from models.parsing import parse_date
 from models.tables import CalendarDay
 
 COLUMNS = ("日期", "类型", "名称")
@@ -49,14 +50,15 @@ def parse_calendar_csv(path: Path) -> list[DayOverride]:
     index = {name: header.index(name) for name in COLUMNS}
     problems: list[Problem] = []
     overrides: dict[date, DayOverride] = {}
+    seen: dict[date, int] = {}
     for line_no, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = {name: (row[i].strip() if i < len(row) else "") for name, i in index.items()}
         where = f"{path.name} 第{line_no}行"
         try:
-            day = date.fromisoformat(cells["日期"].replace("/", "-"))
-        except ValueError:
+            day = parse_date(cells["日期"], "日期")
+        except InputError:
             problems.append(Problem(where, "日期", cells["日期"], "不是有效日期（应为 2027-01-01）"))
             day = None
         if cells["类型"] not in KINDS:
@@ -65,10 +67,12 @@ def parse_calendar_csv(path: Path) -> list[DayOverride]:
             problems.append(Problem(where, "名称", "", "不能为空"))
         elif len(cells["名称"]) > 50:
             problems.append(Problem(where, "名称", cells["名称"], "超过 50 字"))
-        if day is not None and day in overrides:
-            problems.append(Problem(where, "日期", cells["日期"], "与前面的行重复"))
+        if day is not None and day in seen:
+            problems.append(Problem(where, "日期", cells["日期"], f"与第{seen[day]}行重复"))
+        elif day is not None:
+            seen[day] = line_no
         if day is not None and cells["类型"] in KINDS and cells["名称"]:
-            overrides[day] = DayOverride(day, KINDS[cells["类型"]], cells["名称"])
+            overrides.setdefault(day, DayOverride(day, KINDS[cells["类型"]], cells["名称"]))
     if problems:
         raise ValidationFailed(path.name, problems)
     if not overrides:
@@ -80,6 +84,8 @@ def save_overrides(
     session: Session, overrides: list[DayOverride], *, actor: str, now: datetime
 ) -> tuple[int, int]:
     """Insert or replace each day; returns (added, changed)."""
+    if not overrides:
+        return 0, 0
     added = changed = 0
     for o in overrides:
         row = session.get(CalendarDay, o.day)

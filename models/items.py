@@ -173,7 +173,7 @@ def complete_item(
 ) -> Item:
     """Mark done (办结) at ``at`` (default now); a completion in the future is refused."""
     completed_at = at or now
-    if False:
+    if completed_at > now:
         raise InputError("完成时间", completed_at.isoformat(), "不能晚于当前时间")
     return _close(session, item_id, ItemStatus.DONE, completed_at=completed_at,
                   actor=actor, now=now)

@@ -112,7 +112,9 @@ def owed(ladder: tuple[Rung, ...], deadline: Deadline, due_at: datetime, *, now:
             continue
         due = Due(rung, found[0], found[1])
         current = latest.get(rung.kind)
-        if current is None or due.fire_at > current.fire_at:
+        # Ties go to the later rung (the ladder is ordered by offset): on a holiday deadline
+        # "1 day before" and "on the day" fall on the same working day.
+        if current is None or due.fire_at >= current.fire_at:
             latest[rung.kind] = due
     return sorted(latest.values(), key=lambda d: d.fire_at)
 

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 
 from duban import db
 
+pytest_plugins = ["tests.smtp"]
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 PG_ENV = "DUBAN_TEST_DATABASE_URL"

@@ -22,7 +22,7 @@ class DubanGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except DubanError as exc:
-            err.print(f"[red]错误：[/red]{exc}", markup=True)
+            err.print(f"错误：{exc}", style="red")
             raise typer.Exit(1) from None
 
 

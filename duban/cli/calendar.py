@@ -29,13 +29,17 @@ def is_workday(day: str = typer.Argument(..., help="日期，如 2026-10-10")) -
 @app.command("add-workdays", context_settings={"ignore_unknown_options": True})
 def add_workdays(
     day: str = typer.Argument(..., help="起始日期"),
-    n: int = typer.Argument(..., help="工作日数，可为 0 或负数"),
+    n: str = typer.Argument(..., help="工作日数，可为 0 或负数"),
 ) -> None:
     """从某日起数 N 个工作日，输出所得日期。"""
     ctx = app_context()
     d = parse_date(day, "起始日期")
+    try:
+        count = int(n)
+    except ValueError:
+        raise typer.BadParameter(f"“{n}” 不是整数", param_hint="N") from None
     with ctx.session() as session:
-        out.print(ctx.calendar(session).add_workdays(d, n).isoformat())
+        out.print(ctx.calendar(session).add_workdays(d, count).isoformat())
 
 
 @app.command("next-workday")

@@ -23,8 +23,9 @@ from models.calendar_store import calendar_from_db
 from models.parsing import parse_instant
 from models.views import Clock
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: titles, names and file contents are printed as they are, never as markup.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 @dataclass
@@ -59,7 +60,7 @@ class AppContext:
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings meant for users (e.g. a calendar year not loaded) shown as plain Chinese."""
     if issubclass(category, CalendarCoverageWarning):
-        err.print(f"[yellow]警告：{message}[/yellow]")
+        err.print(f"警告：{message}", style="yellow")
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
 

@@ -24,8 +24,8 @@ def sweep(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
     detail = "，".join(f"{k} {v}" for k, v in sorted(report.queued.items())) or "无新提醒"
     out.print(f"检查事项 {report.items} 项；新增提醒 {report.total} 条（{detail}）")
     if report.no_recipient:
-        out.print(f"[yellow]有 {report.no_recipient} 条提醒找不到收件人（请补充单位联系人、"
-                  "分管领导或局领导、督办人员）[/yellow]")
+        out.print(f"有 {report.no_recipient} 条提醒找不到收件人（请补充单位联系人、"
+                  "分管领导或局领导、督办人员）", style="yellow")
 
 
 def deliver(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:

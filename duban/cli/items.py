@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
 from duban.errors import InputError
@@ -34,7 +35,7 @@ def print_rows(rows: list[dict], title: str) -> None:
     colour = {"逾期": "red", "临期": "yellow", "正常": "green"}
     for r in rows:
         style = colour.get(r["light"], "")
-        shown_light = f"[{style}]{r['light']}[/{style}]" if style else r["light"]
+        shown_light = Text(r["light"], style=style)
         table.add_row(str(r["id"]), r["code"] or "", r["kind"], r["title"], r["unit"],
                       r["deadline"].replace("T", " ")[:16], r["status"], shown_light,
                       str(r["days_overdue"] or ""))
@@ -118,11 +119,11 @@ def show(
               "light": "督办状态", "completed_at": "完成时间", "days_overdue": "逾期工作日",
               "detail": "问题描述", "measure": "整改措施", "source": "来源"}
     for key, label in labels.items():
-        out.print(f"[bold]{label}[/bold]：{row[key] if row[key] is not None else ''}")
-    out.print("[bold]进展[/bold]：" + ("" if row["progress"] else "（无）"))
+        out.print(Text.assemble((label, "bold"), f"：{row[key] if row[key] is not None else ''}"))
+    out.print(Text.assemble(("进展", "bold"), "：" + ("" if row["progress"] else "（无）")))
     for p in row["progress"]:
         out.print(f"  {p['at']} {p['author']}：{p['note']}")
-    out.print("[bold]操作记录[/bold]：")
+    out.print("操作记录：", style="bold")
     for e in row["history"]:
         out.print(f"  {e['at']} {e['actor']} {e['action']} {e['before'] or ''} → {e['after']}")
 

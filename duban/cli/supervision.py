@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
 from duban.cli.items import print_rows
@@ -44,12 +45,13 @@ def overview(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
             per_unit[unit.name][lt] += 1
         late = [item_row(i, u, clock) for i, u in overdue_items(session, now=at)]
     local = at.astimezone(ctx.settings.tz)
-    out.print(f"[bold]督办总览[/bold]（截至 {local:%Y-%m-%d %H:%M}）")
+    out.print(f"督办总览（截至 {local:%Y-%m-%d %H:%M}）", style="bold")
     out.print("  ".join(f"{k} {v}" for k, v in counts.items()))
     table = Table("责任单位", "逾期", "临期", "正常", "已办结", title="各单位情况")
     for name, c in sorted(per_unit.items(), key=lambda kv: (-kv[1].get("逾期", 0), kv[0])):
-        table.add_row(name, f"[red]{c.get('逾期', 0)}[/red]", f"[yellow]{c.get('临期', 0)}[/yellow]",
-                      f"[green]{c.get('正常', 0)}[/green]", str(c.get("已办结", 0)))
+        table.add_row(Text(name), Text(str(c.get("逾期", 0)), style="red"),
+                      Text(str(c.get("临期", 0)), style="yellow"),
+                      Text(str(c.get("正常", 0)), style="green"), str(c.get("已办结", 0)))
     out.print(table)
     print_rows(late, f"逾期清单（{len(late)} 项）")
 

@@ -24,6 +24,8 @@ _PATTERNS = [
     (r"^Option '(.+)' does not take a value\.$", r"选项 '\1' 不接受取值。"),
     (r"^Invalid value for (.+?): (.*)$", r"\1 的值无效：\2"),
     (r"Value '(.*)' is not a valid integer\.", r"'\1' 不是整数。"),
+    (r"Input should be a valid integer, unable to parse string as an integer", "应为整数"),
+    (r"Input should be a valid integer", "应为整数"),
     (r"Value '(.*)' is not a valid (\w+)\.", r"'\1' 不是有效的 \2。"),
     (r"(\S+) '(.+)' does not exist\.", r"\1 '\2' 不存在。"),
     (r"Possible options: ", "可能的选项："),

@@ -1,0 +1,74 @@
+"""Mail addresses: one strict parser shared by rendering and every transport.
+
+An address problem belongs to the delivery row that carries it and never heals by retrying, so
+every refusal here is ``TransportError(permanent=True)``.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import unicodedata
+from collections.abc import Sequence
+from email.headerregistry import Address
+
+from duban.errors import TransportError
+
+# Categories that must never reach a header: controls (CR, LF, NUL, DEL…) and the Unicode
+# line/paragraph separators some mail software treats as line breaks.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters spelled out (``\\r``), safe to quote in an error message."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES else ch
+        for ch in text
+    )
+
+
+def parse_address(raw: str, *, role: str = "收件地址") -> Address:
+    """Parse one address, ``"刘洋 <youfu@example.org>"`` or ``"youfu@example.org"``.
+
+    Raises TransportError(permanent=True) when ``raw`` is not exactly one well-formed address
+    with a local part and a domain, or contains a control character (CR/LF among them): such a
+    value could otherwise smuggle a header into the message.
+    """
+    def refuse(reason: str) -> TransportError:
+        return TransportError(f"{role} “{visible(str(raw))}” 无效：{reason}", permanent=True)
+
+    if not isinstance(raw, str) or not raw.strip():
+        raise refuse("为空")
+    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in raw):
+        raise refuse("含有换行或控制字符")
+    try:
+        header = email.policy.default.header_factory("To", raw.strip())
+        addresses = header.addresses
+    except Exception as exc:  # the header parser raises IndexError & co. on some garbage
+        raise refuse("无法解析") from exc
+    if len(addresses) != 1:
+        raise refuse("每项只能填写一个地址")
+    if header.defects:
+        raise refuse("格式不正确")
+    address = addresses[0]
+    if not address.username or not address.domain or " " in address.domain:
+        raise refuse("缺少用户名或域名")
+    return Address(display_name=address.display_name, username=address.username,
+                   domain=address.domain)
+
+
+def parse_addresses(raws: Sequence[str], *, role: str = "收件地址") -> list[Address]:
+    """Parse each entry with :func:`parse_address`, dropping repeats of the same mailbox.
+
+    A bare string is one address, not a sequence of characters.
+    """
+    if isinstance(raws, str):
+        raws = [raws]
+    seen: set[str] = set()
+    result = []
+    for raw in raws:
+        address = parse_address(raw, role=role)
+        if address.addr_spec.lower() not in seen:
+            seen.add(address.addr_spec.lower())
+            result.append(address)
+    return result

@@ -1,0 +1,278 @@
+"""Delivering rendered messages: SMTP for real, a folder of .eml files when no server is set.
+
+A transport raises only ``TransportError``; ``permanent`` tells the caller whether the delivery
+row may be retried. Only ``SmtpTransport`` talks SMTP (``_deliver`` sends; ``_checkout`` connects
+and probes; ``close`` says QUIT), and ``_translate`` is the only place where aiosmtplib, OS and
+ssl errors become ``TransportError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import ssl
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import aiosmtplib
+
+from duban.errors import TransportError
+from notifications.addresses import parse_address, visible
+
+if TYPE_CHECKING:
+    from duban.config import Settings
+
+SECURITY_MODES = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A message accepted for at least one recipient. ``refused`` maps each recipient the server
+    turned away (while accepting others) to its reply, e.g. ``"550 5.1.1 user unknown"``."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> SendResult: ...
+
+    async def close(self) -> None: ...
+
+
+def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """The SMTP envelope of ``message``: the From mailbox and the To/Cc/Bcc mailboxes, repeats
+    dropped. Raises TransportError(permanent=True) for a missing or malformed address."""
+    senders = _mailboxes(message, "From")
+    if len(senders) != 1:
+        raise TransportError("邮件必须恰好有一个发件地址", permanent=True)
+    sender = parse_address(senders[0], role="发件地址").addr_spec
+    recipients: list[str] = []
+    for name in ("To", "Cc", "Bcc"):
+        for spec in _mailboxes(message, name):
+            addr = parse_address(spec).addr_spec
+            if addr.lower() not in {r.lower() for r in recipients}:
+                recipients.append(addr)
+    if not recipients:
+        raise TransportError("邮件没有收件人", permanent=True)
+    return sender, recipients
+
+
+def _mailboxes(message: EmailMessage, name: str) -> list[str]:
+    specs = []
+    for value in message.get_all(name, []):
+        parsed = getattr(value, "addresses", None)  # policy.default headers come parsed
+        if parsed is not None:
+            specs.extend(a.addr_spec for a in parsed)
+        elif visible(str(value)) != str(value):  # a raw header with CR/LF: never guess
+            raise TransportError(f"{name} 头含有换行或控制字符：{visible(str(value))}", permanent=True)
+        else:
+            specs.extend(spec for _, spec in getaddresses([str(value)]))
+    return specs
+
+
+class SmtpTransport:
+    """Sends through one SMTP server over a small pool of reused connections.
+
+    At most ``pool_size`` connections exist; a healthy one goes back to the pool after each
+    message, one that saw any error is closed. A pooled connection idle for ``probe_after``
+    seconds is checked with NOOP before reuse (servers drop idle clients), and one idle for
+    ``max_idle`` seconds is simply replaced. The pool belongs to the event loop that uses it:
+    ``await close()`` before that loop ends.
+    """
+
+    def __init__(self, *, host: str, port: int, security: str = "none", username: str | None = None,
+                 password: str | None = None, timeout: float = 30, pool_size: int = 4,
+                 tls_context: ssl.SSLContext | None = None, probe_after: float = 1.0,
+                 max_idle: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        if str(security) not in SECURITY_MODES:
+            raise ValueError(f"security must be one of {SECURITY_MODES}, got {security!r}")
+        if pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        self.host, self.port, self.security = host, port, str(security)
+        self.username, self._password = username, password
+        self.timeout, self.pool_size, self.tls_context = timeout, pool_size, tls_context
+        self.probe_after, self.max_idle, self._clock = probe_after, max_idle, clock
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        """Deliver ``message`` to its To/Cc/Bcc recipients. Raises TransportError only."""
+        sender, recipients = envelope(message)
+        slots = self._bind_loop()
+        async with slots:
+            return await self._deliver(message, sender, recipients)
+
+    async def close(self) -> None:
+        """QUIT every pooled connection. The transport stays usable and reconnects on demand."""
+        if self._loop is not asyncio.get_running_loop():
+            self._bind_loop()  # the pool's loop is gone, and with it any chance to say QUIT
+            return
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            await _quit(conn)
+
+    async def _deliver(self, message: EmailMessage, sender: str, recipients: list[str]) -> SendResult:
+        """The one function that talks SMTP."""
+        conn = None
+        try:
+            conn = await self._checkout()
+            refused, _ = await conn.send_message(message, sender=sender, recipients=recipients)
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()  # a connection that saw an error is never reused
+            if isinstance(exc, aiosmtplib.SMTPException | OSError | ValueError):
+                raise _translate(exc, self.where) from exc
+            raise
+        self._idle.append((conn, self._clock()))
+        return SendResult(refused={addr: f"{reply.code} {reply.message}" for addr, reply in refused.items()})
+
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            conn, since = self._idle.pop()
+            idle_for = self._clock() - since
+            if not conn.is_connected:
+                continue
+            if idle_for > self.max_idle:
+                conn.close()  # no QUIT: the server has likely forgotten us, and it could hang
+                continue
+            if idle_for >= self.probe_after:
+                try:
+                    await conn.noop()
+                except (aiosmtplib.SMTPException, OSError):
+                    conn.close()
+                    continue
+            return conn
+        conn = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, username=self.username, password=self._password,
+            timeout=self.timeout, use_tls=self.security == "tls",
+            # "none" means none: no opportunistic STARTTLS that could fail on a self-signed relay.
+            start_tls=self.security == "starttls", tls_context=self.tls_context,
+        )
+        await conn.connect()
+        return conn
+
+    def _bind_loop(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._slots is None:
+            # Connections of an earlier loop can be neither used nor closed from this one; a
+            # caller that ends a loop without close() leaks them (ResourceWarning).
+            self._idle = []
+            self._slots = asyncio.Semaphore(self.pool_size)
+            self._loop = loop
+        return self._slots
+
+
+async def _quit(conn: aiosmtplib.SMTP) -> None:
+    try:
+        await conn.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        conn.close()
+
+
+def _translate(exc: BaseException, where: str) -> TransportError:
+    """Every aiosmtplib / OS / ssl failure as a TransportError; the server's code and text kept."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        replies = "；".join(f"{r.recipient}：{r.code} {r.message}" for r in exc.recipients)
+        permanent = all(500 <= r.code < 600 for r in exc.recipients)
+        return TransportError(f"邮件服务器 {where} 拒收全部收件人：{replies}", permanent=permanent)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError | aiosmtplib.SMTPHeloError
+                  | aiosmtplib.SMTPConnectResponseError):
+        # Wrong credentials or a refused greeting are the server's or our settings' fault, not
+        # this message's: the row must go out once an administrator fixes them.
+        return TransportError(f"邮件服务器 {where} 拒绝建立会话：{exc.code} {exc.message}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        permanent = 500 <= exc.code < 600
+        word = "拒收" if permanent else "暂时拒收"
+        return TransportError(f"邮件服务器 {where} {word}：{exc.code} {exc.message}", permanent=permanent)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):  # e.g. a non-ASCII address, no SMTPUTF8
+        return TransportError(f"邮件服务器 {where} 不支持该邮件：{exc.message}", permanent=True)
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return TransportError(f"邮件服务器 {where} 响应超时：{exc}")
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return TransportError(f"与邮件服务器 {where} 的连接中断：{exc}")
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
+        if isinstance(exc.__cause__, ssl.SSLError):  # implicit TLS fails inside connect
+            return TransportError(f"与邮件服务器 {where} 的 TLS 握手失败：{exc.__cause__}")
+        return TransportError(f"无法连接邮件服务器 {where}：{exc}")
+    if isinstance(exc, aiosmtplib.SMTPException):  # STARTTLS or AUTH not offered, and the like
+        return TransportError(f"与邮件服务器 {where} 的会话失败：{exc}")
+    if isinstance(exc, ssl.SSLError):
+        return TransportError(f"与邮件服务器 {where} 的 TLS 握手失败：{exc}")
+    if isinstance(exc, OSError):
+        return TransportError(f"与邮件服务器 {where} 通信失败：{exc}")
+    # aiosmtplib raises ValueError for an address it cannot put on a command line.
+    return TransportError(f"邮件地址无法发送：{visible(str(exc))}", permanent=True)
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+class FileSinkTransport:
+    """Writes each message to ``<directory>/<name from Message-ID>.eml`` instead of sending it.
+
+    Used when no SMTP server is configured. The file is written atomically (temporary file,
+    then ``os.replace``); the same Message-ID always maps to the same file, so a re-sent
+    message overwrites its earlier copy instead of duplicating it.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def path_for(self, message_id: str) -> Path:
+        """The file for ``message_id``: readable, filesystem-safe, and distinct per id (the hash
+        keeps ids that differ only in replaced characters apart)."""
+        stem = _UNSAFE_NAME.sub("_", message_id.strip().strip("<>"))[:120].strip("._") or "message"
+        digest = hashlib.sha256(message_id.strip().encode("utf-8")).hexdigest()[:12]
+        return self.directory / f"{stem}-{digest}.eml"
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        envelope(message)  # the same address checks as SMTP, so the dev sink fails like production
+        message_id = message.get("Message-ID")
+        if not message_id:
+            raise TransportError("邮件缺少 Message-ID，无法写入发件箱", permanent=True)
+        try:
+            await asyncio.to_thread(self._write, self.path_for(str(message_id)), message.as_bytes())
+        except OSError as exc:
+            raise TransportError(f"无法写入发件箱 {self.directory}：{exc}") from exc
+        return SendResult()
+
+    async def close(self) -> None:
+        return None
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def make_transport(settings: Settings) -> Transport:
+    """A FileSinkTransport on ``<home>/outbox`` when ``DUBAN_SMTP_HOST`` is unset, else SMTP."""
+    if not settings.smtp_host:
+        return FileSinkTransport(Path(settings.home) / "outbox")
+    return SmtpTransport(
+        host=settings.smtp_host, port=settings.effective_smtp_port, security=str(settings.smtp_security),
+        username=settings.smtp_user, password=settings.smtp_password,
+    )
