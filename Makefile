@@ -1,7 +1,7 @@
 # Editable installs use "compat" mode (the project folder on sys.path), so a new top-level
 # package (models/, flows/, notifications/, web/) is importable without reinstalling.
 # Two commands for a fresh machine with python3 and make:
-#   make run   set up, initialise ./var/duban.db, load the demo bureau if empty, start duban
+#   make run   set up, initialise ./var/duban.db, load the demo bureau if empty, start duban serve
 #   make test  set up with the dev extras and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/duban init
 	$(BIN)/duban demo --if-empty
 	$(BIN)/duban overview
+	$(BIN)/duban serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
