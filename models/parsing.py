@@ -11,9 +11,10 @@ from models.deadlines import Deadline
 
 _DATE_TIME = re.compile(
     r"""^\s*
-    (?P<y>\d{4}) \s*[-/.年]\s* (?P<m>\d{1,2}) \s*[-/.月]\s* (?P<d>\d{1,2}) \s*日?
-    (?: \s*[T\s]\s* (?P<H>\d{1,2}) \s*[:：时]\s* (?P<M>\d{2}) (?: \s*[:：分]\s* (?P<S>\d{2}) )? \s*秒?
-        (?P<tz>Z|[+-]\d{2}:?\d{2})? )?
+    (?P<y>\d{4}) \s*[-/.年]\s* (?P<m>\d{1,2}) \s*[-/.月]\s* (?P<d>\d{1,2}) \s*(?P<ri>日)?
+    (?: (?:\s*[T\s]\s*|(?(ri)\s*|(?!))) (?P<H>\d{1,2}) \s*[:：时]\s* (?P<M>\d{2})
+        (?: \s*分?\s*[:：]?\s* (?P<S>\d{2}) \s*秒? | \s*分 )?
+        \s*(?P<tz>Z|[+-]\d{2}:?\d{2})? )?
     \s*$""",
     re.VERBOSE,
 )
@@ -49,10 +50,10 @@ def parse_instant(text: str, tz: ZoneInfo, field: str = "--now") -> datetime:
     day, at, offset = _match(str(text), field)
     naive = datetime.combine(day, at or time(0))
     if offset:
-        try:
-            return datetime.fromisoformat(f"{naive.isoformat()}{offset}")
-        except ValueError:
-            raise InputError(field, text, "时区偏移无效") from None
+        hours, minutes = (0, 0) if offset == "Z" else (int(offset[1:3]), int(offset[-2:]))
+        if hours > 14 or minutes > 59:
+            raise InputError(field, text, "时区偏移无效")
+        return datetime.fromisoformat(f"{naive.isoformat()}{offset}")
     return naive.replace(tzinfo=tz)
 
 

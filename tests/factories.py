@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from models.items import add_item
 from models.tables import Item, Unit
 from models.units import UnitInput, add_unit
 
+M = TypeVar("M", bound=SQLModel)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
 
 
-def make_unit(session: Session, name: str = "优抚褒扬科", kind: str = "科室", **kw) -> Unit:
+def make_unit(session: Session, name: str = "优抚褒扬科", kind: str = "科室", *,
+              now: datetime = T0, **kw) -> Unit:
     data = UnitInput(
         name=name, kind=kind,
         contact_name=kw.pop("contact_name", "刘洋"),
@@ -25,7 +28,7 @@ def make_unit(session: Session, name: str = "优抚褒扬科", kind: str = "科�
         leader_email=kw.pop("leader_email", "wu.lixin@example.org"),
     )
     assert not kw, f"unknown unit fields {kw}"
-    return add_unit(session, data, actor="test", now=kw.get("now", T0))
+    return add_unit(session, data, actor="test", now=now)
 
 
 def make_item(session: Session, unit: Unit | str = "优抚褒扬科", *, now: datetime = T0,
@@ -34,3 +37,12 @@ def make_item(session: Session, unit: Unit | str = "优抚褒扬科", *, now: da
     values.update(fields)
     values["unit"] = unit if isinstance(unit, str) else unit.name
     return add_item(session, values, actor="test", now=now, tz=tz)
+
+
+def reload(session: Session, model: type[M], key: object) -> M:
+    """The row as the database holds it now: drops every cached attribute, then re-reads."""
+    session.flush()
+    session.expire_all()
+    row = session.get(model, key)
+    assert row is not None, f"{model.__name__} {key} is gone"
+    return row
