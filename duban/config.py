@@ -39,6 +39,7 @@ EXPECTED_FORM = {
     "smtp_from": "发件地址，例如 duban@example.org",
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
+    "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
 }
 
 
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     smtp_from: str = "duban@example.org"
     office_hours: str = "09:00-17:30"
     bureau_name: str = "区退役军人事务局"
+    max_upload_mb: int = 20
 
     @field_validator("database_url")
     @classmethod
@@ -82,6 +84,13 @@ class Settings(BaseSettings):
     def _port(cls, value: int | None) -> int | None:
         if value is not None and not 1 <= value <= 65535:
             raise ValueError("port out of range")
+        return value
+
+    @field_validator("max_upload_mb")
+    @classmethod
+    def _upload_limit(cls, value: int) -> int:
+        if not 1 <= value <= 1024:
+            raise ValueError("upload limit out of range")
         return value
 
     @field_validator("smtp_host", "smtp_user", "smtp_password")
@@ -115,6 +124,11 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'duban.db').resolve()}"
+
+    @cached_property
+    def files_dir(self) -> Path:
+        """Where submitted files are kept, by SHA-256."""
+        return self.home / "files"
 
     @cached_property
     def templates_dir(self) -> Path | None:

@@ -8,13 +8,18 @@ Loading is idempotent: what already exists (by unit name, person, item code) is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models.enums import ItemStatus, PersonRole
+from models.calendar_store import calendar_from_db
+from models.enums import ItemKind, ItemStatus, PersonRole
 from models.items import add_item, add_progress, complete_item
+from models.meetings import record_attendance
+from models.recurrence import Freq, Rule
+from models.recurring import TemplateInput, add_template, generate, list_templates
+from models.submissions import submit
 from models.tables import Item, Person, Unit
 from models.units import UnitInput, add_person, add_unit, find_unit
 
@@ -148,6 +153,64 @@ def _local(text: str, tz: ZoneInfo) -> datetime:
     )
 
 
+RECURRING = [
+    TemplateInput(
+        name="优抚资金材料", kind="报送节点", rule=Rule(Freq.MONTHLY, nth_workday=5),
+        due_time=time(17, 0), all_street_offices=True, start=date(2026, 10, 1),
+        detail="各街道办事处报送当月优抚资金发放明细及佐证材料。", source=SRC_2024_YF),
+    TemplateInput(
+        name="周汇报", kind="报送节点", rule=Rule(Freq.WEEKLY, weekdays=(5,)),
+        due_time=time(17, 0), all_street_offices=True, start=date(2026, 11, 2),
+        detail="各街道办事处报送本周退役军人服务站工作情况和涉军信访稳定情况。",
+        source="2024年法治作风建设情况报告·“周汇报、日见面、日研判”制度"),
+    TemplateInput(
+        name="周研判", kind="会议", rule=Rule(Freq.WEEKLY, weekdays=(1,)), due_time=time(9, 0),
+        start=date(2026, 11, 2), organiser="办公室", place="局三楼会议室", duration_minutes=60,
+        attendee_units=("思想政治和权益维护科", "优抚褒扬科", "区退役军人服务中心"),
+        attendee_people=("赵明远",), minutes_due_workdays=2,
+        detail="研判涉军信访形势、重点人员稳控和积案化解进展。", source=SRC_2024_SZ),
+]
+
+
+def _demo_submissions(session: Session, *, now: datetime, actor: str) -> int:
+    """Past occurrences: some handed in on time, some late, some missing (fixed pattern)."""
+    done = 0
+    rows = session.exec(
+        select(Item, Unit).join(Unit, Item.unit_id == Unit.id)
+        .where(Item.template_id.is_not(None), Item.due_at < now,  # type: ignore[union-attr]
+               Item.kind == ItemKind.SUBMISSION, Item.status == ItemStatus.NOT_STARTED)
+        .order_by(Item.deadline_date, Unit.id))
+    for item, unit in list(rows):
+        pattern = (unit.id + item.deadline_date.toordinal()) % 6  # type: ignore[operator]
+        if pattern == 5:
+            continue  # missing
+        at = item.due_at - timedelta(hours=3) if pattern < 4 else item.due_at + timedelta(days=1)
+        if at > now:
+            continue
+        submit(session, item.id, at=at, by=unit.contact_name,  # type: ignore[arg-type]
+               note="已按要求报送（示例）" if pattern < 4 else "补报（示例）", files=[],
+               actor=actor, now=now)
+        done += 1
+    return done
+
+
+def _demo_meetings(session: Session, *, now: datetime, actor: str) -> None:
+    """Meetings already held: attendance recorded; minutes in for all but the latest."""
+    held = list(session.exec(
+        select(Item).where(Item.kind == ItemKind.MEETING, Item.template_id.is_not(None),  # type: ignore[union-attr]
+                           Item.due_at < now - timedelta(hours=1)).order_by(Item.due_at)))
+    for n, meeting in enumerate(held):
+        if meeting.status is ItemStatus.NOT_STARTED:
+            complete_item(session, meeting.id, at=meeting.due_at + timedelta(hours=1),  # type: ignore[arg-type]
+                          actor=actor, now=now)
+        record_attendance(session, meeting.id, present=["思想政治和权益维护科", "优抚褒扬科"],  # type: ignore[arg-type]
+                          absent=["区退役军人服务中心"] if n % 2 else [], actor=actor, now=now)
+        minutes = session.exec(select(Item).where(Item.parent_id == meeting.id)).first()
+        if minutes is not None and n < len(held) - 1 and not minutes.status.is_closed:
+            submit(session, minutes.id, at=min(minutes.due_at - timedelta(hours=6), now),  # type: ignore[arg-type]
+                   by="李静", note="会议纪要已印发（示例）", files=[], actor=actor, now=now)
+
+
 def is_empty(session: Session) -> bool:
     return session.exec(select(Unit.id)).first() is None and \
         session.exec(select(Item.id)).first() is None
@@ -155,7 +218,7 @@ def is_empty(session: Session) -> bool:
 
 def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "demo") -> dict:
     """Add whatever of the demo bureau is missing; returns counts of what was added."""
-    added = {"units": 0, "people": 0, "items": 0}
+    added = {"units": 0, "people": 0, "items": 0, "recurring": 0, "submissions": 0}
     for data in DEPARTMENTS + STREET_OFFICES:
         if find_unit(session, data.name) is None:
             add_unit(session, data, actor=actor, now=now)
@@ -180,4 +243,13 @@ def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "de
             complete_item(session, item.id, at=min(_local(d.done_at, tz), now),  # type: ignore[arg-type]
                           actor=actor, now=now)
         added["items"] += 1
+    existing = {t.name for t in list_templates(session)}
+    new_templates = [t for t in RECURRING if t.name not in existing]
+    for data in new_templates:
+        add_template(session, data, actor=actor, now=now, tz=tz)
+    added["recurring"] = len(new_templates)
+    if new_templates:
+        generate(session, now=now, tz=tz, calendar=calendar_from_db(session), actor=actor)
+        added["submissions"] = _demo_submissions(session, now=now, actor=actor)
+        _demo_meetings(session, now=now, actor=actor)
     return added

@@ -22,6 +22,7 @@ from models.calendar_store import calendar_from_db
 from models.office import OfficeHours
 from models.outbox import Claimed, Outcome, claim, record
 from models.reminders import EngineConfig
+from notifications.ics import attach_invitation
 from notifications.render import render_email
 from notifications.transport import Transport
 
@@ -51,6 +52,8 @@ async def _send_one(row: Claimed, transport: Transport, *, sender: str,
         message = render_email(template_name(row), row.context, sender=sender,
                                to=[row.recipient], cc=row.cc, message_id=row.message_id,
                                templates_dir=templates_dir)
+        if "ics" in row.context:
+            attach_invitation(message, row.context["ics"])
     except (RenderError, TransportError) as exc:
         return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
     try:
@@ -75,14 +78,14 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     report = DeliveryReport()
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
-    if not OfficeHours(config.office_start, config.office_end, config.tz).is_open(now, calendar):
-        report.office_open = False
-        return report
+    # Outside office hours only rows marked any_hour (meeting notices) may go out.
+    report.office_open = OfficeHours(config.office_start, config.office_end,
+                                     config.tz).is_open(now, calendar)
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
     while True:
         rows = await asyncio.to_thread(claim, engine, worker=worker, now=now, lease=lease,
-                                       limit=batch_size)
+                                       limit=batch_size, any_hour_only=not report.office_open)
         if not rows:
             break
         report.claimed += len(rows)

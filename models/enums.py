@@ -66,3 +66,6 @@ class ReminderKind(StrEnum):
     ESCALATION = "督办"
     CIRCULATION = "通报"
     DIGEST = "周报"
+    MEETING = "会议提醒"
+    MEETING_CHANGE = "会议变更"
+    MEETING_CANCEL = "会议取消"

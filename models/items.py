@@ -35,6 +35,7 @@ FIELD_LABELS = {
     "person": "责任人",
     "deadline": "完成时限",
     "status": "状态",
+    "remark": "备注",
 }
 REQUIRED_FIELDS = ("kind", "title", "unit", "deadline")
 
@@ -148,10 +149,35 @@ def update_item(
         # A new deadline starts a new ladder; reminders owed under the old one are void.
         drop_pending(session, item_id, reason="完成时限已变更")
         item.next_action_at = now
+        if item.kind is ItemKind.MEETING:
+            item.ics_sequence += 1  # the sweep sends invitees the update
     action = "status" if set(changed) == {"status"} else "update"
     record_event(session, entity="item", entity_id=item_id, action=action, actor=actor, at=now,
                  before=before, after={k: jsonable(v) for k, v in changed.items()})
+    if "due_at" in changed and item.kind is ItemKind.MEETING:
+        _move_minutes(session, item, actor=actor, now=now, tz=tz)
     return item
+
+
+def _minutes_of(session: Session, meeting: Item) -> Item | None:
+    child = session.exec(select(Item).where(Item.parent_id == meeting.id)).first()
+    return child if child is not None and not child.status.is_closed else None
+
+
+def _move_minutes(session: Session, meeting: Item, *, actor: str, now: datetime,
+                  tz: ZoneInfo) -> None:
+    """A moved meeting takes its open minutes deadline with it."""
+    from models.calendar_store import calendar_from_db
+    from models.tables import Recurrence
+
+    child = _minutes_of(session, meeting)
+    template = session.get(Recurrence, meeting.template_id) if meeting.template_id else None
+    if child is None or template is None or template.minutes_due_workdays is None:
+        return
+    due = calendar_from_db(session).add_workdays(meeting.deadline_date,
+                                                 template.minutes_due_workdays)
+    update_item(session, child.id, {"deadline": Deadline(due)},  # type: ignore[arg-type]
+                actor=actor, now=now, tz=tz)
 
 
 def _close(session: Session, item_id: int, status: ItemStatus, *, completed_at: datetime | None,
@@ -165,6 +191,14 @@ def _close(session: Session, item_id: int, status: ItemStatus, *, completed_at: 
     drop_pending(session, item_id, reason=f"事项{status.value}")
     record_event(session, entity="item", entity_id=item_id, action="status", actor=actor, at=now,
                  before=before, after=snapshot(item, ["status", "completed_at"]))
+    if item.kind is ItemKind.MEETING and status is ItemStatus.CANCELLED:
+        # Invitees get a cancellation (same UID, higher SEQUENCE) from the next sweep.
+        item.ics_sequence += 1
+        item.next_action_at = now
+        child = _minutes_of(session, item)
+        if child is not None:
+            _close(session, child.id, ItemStatus.CANCELLED, completed_at=None,  # type: ignore[arg-type]
+                   actor=actor, now=now)
     return item
 
 

@@ -13,7 +13,7 @@ Catch-up after downtime follows two rules, so a long outage sends each stage onc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ class Audience(StrEnum):
     CONTACT = "contact"  # the responsible unit's contact person
     LEADER = "leader"  # the unit's lead leader (分管领导)
     BUREAU = "bureau"  # the bureau head (主要负责人) and the supervisors (督办人员)
+    ATTENDEES = "attendees"  # a meeting's invitees
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Rung:
     to: Audience
     cc: Audience | None = None
     repeat_every: int | None = None
+    minutes_before: int | None = None  # fire this long before the deadline instead
+    any_hour: bool = False  # may be delivered outside office hours (e.g. "meeting in 1 hour")
 
     def stage(self, occurrence: int) -> str:
         return f"{self.key}#{occurrence}" if self.repeat_every else self.key
@@ -83,9 +86,15 @@ def _fire_at(offset: int, deadline: Deadline, clock: LadderClock) -> datetime:
     return datetime.combine(day, clock.office_start, tzinfo=clock.tz)
 
 
+def _first_fire(rung: Rung, deadline: Deadline, clock: LadderClock) -> datetime:
+    if rung.minutes_before is not None:
+        return deadline.ends_at(clock.tz) - timedelta(minutes=rung.minutes_before)
+    return _fire_at(rung.offset, deadline, clock)
+
+
 def _latest_occurrence(rung: Rung, deadline: Deadline, now: datetime, clock: LadderClock):
     """The last (occurrence, fire_at) of a rung at or before ``now``, or None."""
-    first = _fire_at(rung.offset, deadline, clock)
+    first = _first_fire(rung, deadline, clock)
     if first > now:
         return None
     if not rung.repeat_every:
@@ -124,7 +133,7 @@ def next_fire_after(ladder: tuple[Rung, ...], deadline: Deadline, *, now: dateti
     """When this item next needs the sweep's attention: the earliest fire time after ``now``."""
     upcoming = []
     for rung in ladder:
-        first = _fire_at(rung.offset, deadline, clock)
+        first = _first_fire(rung, deadline, clock)
         if first > now:
             upcoming.append(first)
         elif rung.repeat_every:

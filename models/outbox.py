@@ -72,12 +72,17 @@ class Claimed:
 
 
 def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
-          limit: int) -> list[Claimed]:
-    """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease)."""
+          limit: int, any_hour_only: bool = False) -> list[Claimed]:
+    """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease).
+
+    ``any_hour_only`` (outside office hours) takes only rows allowed to go out at any hour.
+    """
     ready = or_(
         and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
         and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
     )
+    if any_hour_only:
+        ready = and_(ready, OUTBOX.c.any_hour.is_(True))
     pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit)
     values = {
         "status": OutboxStatus.SENDING.value, "claimed_by": worker,

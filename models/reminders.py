@@ -18,12 +18,14 @@ from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, col, select
 
 from duban.db import session_scope
+from models import meetings
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.deadlines import local_date, workdays_overdue
-from models.enums import OPEN_STATUSES, ItemKind, PersonRole
+from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind
 from models.ladder import DEFAULT_LADDER, Audience, LadderClock, Rung, next_fire_after, owed
 from models.outbox import enqueue, message_id_for
+from models.recurring import generate
 from models.tables import Item, LadderRung, Person, Unit
 from models.views import deadline_of
 
@@ -52,6 +54,8 @@ class SweepReport:
     items: int = 0
     queued: Counter = field(default_factory=Counter)
     no_recipient: int = 0
+    generated: int = 0  # recurring occurrences (and meeting minutes items) created
+    meetings_held: int = 0  # meetings past their end, marked 办结
 
     @property
     def total(self) -> int:
@@ -65,7 +69,8 @@ def load_ladders(session: Session) -> dict[str, tuple[Rung, ...]]:
         ladders.setdefault(row.item_kind, []).append(Rung(
             key=row.key, kind=row.reminder, offset=row.offset_workdays,
             to=Audience(row.audience), cc=Audience(row.cc_audience) if row.cc_audience else None,
-            repeat_every=row.repeat_every,
+            repeat_every=row.repeat_every, minutes_before=row.minutes_before,
+            any_hour=row.any_hour,
         ))
     result = {kind: tuple(rungs) for kind, rungs in ladders.items()}
     result.setdefault(DEFAULT_KIND, DEFAULT_LADDER)
@@ -90,7 +95,10 @@ class Audiences:
         return cls(heads=[p for r, p in pairs if r is PersonRole.HEAD],
                    bureau=[p for _, p in pairs])
 
-    def of(self, audience: Audience, unit: Unit) -> list[tuple[str, str]]:
+    def of(self, audience: Audience, unit: Unit,
+           invitees: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+        if audience is Audience.ATTENDEES:
+            return invitees or []
         if audience is Audience.CONTACT:
             return [(unit.contact_name, unit.contact_email)]
         if audience is Audience.LEADER:
@@ -124,29 +132,70 @@ def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
     }
 
 
-def _rows_for_item(item: Item, unit: Unit, ladder: tuple[Rung, ...], audiences: Audiences, *,
-                   now: datetime, config: EngineConfig, calendar: WorkCalendar,
-                   clock: LadderClock, report: SweepReport) -> list[dict[str, Any]]:
-    dues = owed(ladder, deadline_of(item), item.due_at, now=now, clock=clock)
-    if not dues:
+def _row(item: Item, *, key: str, reminder: ReminderKind, stage: str, name: str, email: str,
+         cc: list[str], context: dict[str, Any], send_after: datetime, any_hour: bool,
+         now: datetime, config: EngineConfig) -> dict[str, Any]:
+    return {
+        "dedupe_key": key, "item_id": item.id, "reminder": reminder.value, "stage": stage,
+        "recipient": email, "recipient_name": name,
+        "cc": [e for e in cc if e.lower() != email.lower()],
+        "context": {**context, "recipient_name": name}, "status": "pending",
+        "send_after": send_after, "attempts": 0, "any_hour": any_hour,
+        "message_id": message_id_for(key, config.mail_domain), "created_at": now,
+    }
+
+
+def _meeting_context(session: Session, item: Item, unit: Unit, config: EngineConfig,
+                     *, cancel: bool = False) -> dict[str, Any]:
+    template = meetings.template_of(session, item)
+    start, end = meetings.span(item, template)
+    return {
+        "meeting": {
+            "start": start.astimezone(config.tz).strftime("%Y-%m-%d %H:%M"),
+            "end": end.astimezone(config.tz).strftime("%H:%M"),
+            "place": template.place if template else None,
+            "organiser": unit.name, "agenda": item.detail,
+        },
+        "ics": meetings.invitation(session, item, tz_name=config.tz.key,
+                                   domain=config.mail_domain, cancel=cancel),
+    }
+
+
+def _rows_for_item(session: Session, item: Item, unit: Unit, ladder: tuple[Rung, ...],
+                   audiences: Audiences, *, now: datetime, config: EngineConfig,
+                   calendar: WorkCalendar, clock: LadderClock,
+                   report: SweepReport) -> list[dict[str, Any]]:
+    is_meeting = item.kind is ItemKind.MEETING
+    cancelled = item.status is ItemStatus.CANCELLED
+    dues = [] if item.status.is_closed else \
+        owed(ladder, deadline_of(item), item.due_at, now=now, clock=clock)
+    # A moved or cancelled meeting owes its invitees an update carrying the new SEQUENCE.
+    notice = is_meeting and item.ics_sequence > 0 and (cancelled or not item.status.is_closed)
+    if not dues and not notice:
         return []
     context = item_context(item, unit, now=now, config=config, calendar=calendar)
+    invitees: list[tuple[str, str]] = []
+    if is_meeting:
+        context.update(_meeting_context(session, item, unit, config, cancel=cancelled))
+        invitees = meetings.attendees(session, item)
     rows = []
     for due in dues:
-        recipients = audiences.of(due.rung.to, unit)
+        recipients = audiences.of(due.rung.to, unit, invitees)
         if not recipients:
             report.no_recipient += 1
-        cc_all = audiences.of(due.rung.cc, unit) if due.rung.cc else []
+        cc = [e for _, e in audiences.of(due.rung.cc, unit, invitees)] if due.rung.cc else []
         for name, email in recipients:
             key = f"item:{item.id}:{item.due_at.isoformat()}:{due.stage}:{email.lower()}"
-            rows.append({
-                "dedupe_key": key, "item_id": item.id, "reminder": due.rung.kind.value,
-                "stage": due.stage, "recipient": email, "recipient_name": name,
-                "cc": [e for _, e in cc_all if e.lower() != email.lower()],
-                "context": {**context, "recipient_name": name},
-                "status": "pending", "send_after": due.fire_at, "attempts": 0,
-                "message_id": message_id_for(key, config.mail_domain), "created_at": now,
-            })
+            rows.append(_row(item, key=key, reminder=due.rung.kind, stage=due.stage, name=name,
+                             email=email, cc=cc, context=context, send_after=due.fire_at,
+                             any_hour=due.rung.any_hour, now=now, config=config))
+    if notice:
+        reminder = ReminderKind.MEETING_CANCEL if cancelled else ReminderKind.MEETING_CHANGE
+        for name, email in invitees:
+            key = f"meeting:{item.id}:seq{item.ics_sequence}:{email.lower()}"
+            rows.append(_row(item, key=key, reminder=reminder, stage=f"seq{item.ics_sequence}",
+                             name=name, email=email, cc=[], context=context, send_after=now,
+                             any_hour=True, now=now, config=config))
     return rows
 
 
@@ -156,6 +205,9 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
     report = SweepReport()
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
+        generated = generate(session, now=now, tz=config.tz, calendar=calendar)
+        report.generated = generated.created + generated.minutes
+        report.meetings_held = meetings.close_finished(session, now=now)
         ladders = load_ladders(session)
         audiences = Audiences.load(session)
     clock = LadderClock(tz=config.tz, calendar=calendar, office_start=config.office_start)
@@ -170,7 +222,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
             query = (
                 select(Item, Unit)
                 .join(Unit, col(Item.unit_id) == col(Unit.id))
-                .where(col(Item.next_action_at) <= now, col(Item.status).in_(OPEN_STATUSES))
+                .where(col(Item.next_action_at) <= now)
                 .order_by(col(Item.next_action_at))
                 .limit(batch_size)
                 .with_for_update(skip_locked=True, of=Item)  # SQLite: ignored
@@ -182,10 +234,12 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
             pushes = []
             for item, unit in batch:
                 ladder = ladder_for(ladders, item.kind)
-                rows += _rows_for_item(item, unit, ladder, audiences, now=now, config=config,
-                                       calendar=calendar, clock=clock, report=report)
-                pushes.append({"b_id": item.id, "b_next": next_fire_after(
-                    ladder, deadline_of(item), now=now, clock=clock)})
+                rows += _rows_for_item(session, item, unit, ladder, audiences, now=now,
+                                       config=config, calendar=calendar, clock=clock,
+                                       report=report)
+                upcoming = None if item.status.is_closed else next_fire_after(
+                    ladder, deadline_of(item), now=now, clock=clock)
+                pushes.append({"b_id": item.id, "b_next": upcoming})
             for row in enqueue(session, rows):
                 report.queued[row["reminder"]] += 1
             session.connection().execute(push_next, pushes)

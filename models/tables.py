@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind, UnitKind
@@ -58,7 +58,11 @@ class Item(SQLModel, table=True):
     indexed so that "what is overdue now" never scans the table.
     """
 
-    __table_args__ = (Index("ix_item_open_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_item_open_due", "status", "due_at"),
+        UniqueConstraint("template_id", "unit_id", "deadline_date", name="uq_item_occurrence"),
+        UniqueConstraint("parent_id", name="uq_item_parent_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str | None = Field(default=None, sa_type=String(50), unique=True)
@@ -67,6 +71,7 @@ class Item(SQLModel, table=True):
     detail: str | None = Field(default=None, sa_type=Text)
     measure: str | None = Field(default=None, sa_type=Text)
     source: str | None = Field(default=None, sa_type=String(200))
+    remark: str | None = Field(default=None, sa_type=Text)  # the ledger's 备注
     unit_id: int = Field(foreign_key="unit.id", nullable=False, index=True)
     person: str | None = Field(default=None, sa_type=String(50))
     deadline_date: date = Field(nullable=False)
@@ -78,6 +83,12 @@ class Item(SQLModel, table=True):
     completed_at: datetime | None = _instant(nullable=True)
     # When the reminder sweep must next look at this item; NULL once it is closed.
     next_action_at: datetime | None = _instant(nullable=True, index=True)
+    # Recurring work: the template an occurrence came from; a meeting's minutes item points
+    # at its meeting; a meeting's iCalendar SEQUENCE (raised when it moves or is cancelled).
+    template_id: int | None = Field(default=None, foreign_key="recurrence.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="item.id")
+    ics_sequence: int = Field(default=0, nullable=False,
+                              sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 
@@ -138,6 +149,9 @@ class LadderRung(SQLModel, table=True):
     audience: str = Field(sa_type=String(16), nullable=False)
     cc_audience: str | None = Field(default=None, sa_type=String(16))
     repeat_every: int | None = Field(default=None)
+    minutes_before: int | None = Field(default=None)  # fire this long before the deadline
+    any_hour: bool = Field(default=False, nullable=False,
+                           sa_column_kwargs={"server_default": false()})
 
 
 class OutboxStatus(StrEnum):
@@ -173,6 +187,8 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = _instant(nullable=True)
     message_id: str = Field(sa_type=String(200), nullable=False)
     last_error: str | None = Field(default=None, sa_type=Text)
+    any_hour: bool = Field(default=False, nullable=False,  # may go out outside office hours
+                           sa_column_kwargs={"server_default": false()})
     created_at: datetime = _instant()
 
 
@@ -186,3 +202,74 @@ class ServiceLock(SQLModel, table=True):
     holder: str = Field(sa_type=String(200), nullable=False)
     acquired_at: datetime = _instant()
     expires_at: datetime = _instant()
+
+
+class Recurrence(SQLModel, table=True):
+    """A recurring duty (周期任务): its rule, who owes it, and — for meetings — where and who.
+
+    ``generated_until`` is the last date occurrences were generated for; editing the template
+    moves it back to today so the future is regenerated.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100), nullable=False)
+    item_kind: ItemKind = Field(sa_type=EnumText(ItemKind), nullable=False)
+    rule: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    due_time: time | None = Field(default=None)
+    lead_workdays: int | None = Field(default=None)
+    all_street_offices: bool = Field(default=False, nullable=False)
+    unit_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    start_date: date = Field(nullable=False)
+    end_date: date | None = Field(default=None)
+    paused: bool = Field(default=False, nullable=False)
+    detail: str | None = Field(default=None, sa_type=Text)
+    source: str | None = Field(default=None, sa_type=String(200))
+    organiser_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    place: str | None = Field(default=None, sa_type=String(100))
+    duration_minutes: int | None = Field(default=None)
+    attendee_unit_ids: list[int] = Field(default_factory=list,
+                                         sa_column=Column(JSON, nullable=False))
+    attendee_person_ids: list[int] = Field(default_factory=list,
+                                           sa_column=Column(JSON, nullable=False))
+    minutes_due_workdays: int | None = Field(default=None)
+    generated_until: date | None = Field(default=None)
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class Submission(SQLModel, table=True):
+    """Something handed in for an item (报送): when, by whom, a note, and files."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", nullable=False, index=True)
+    at: datetime = _instant()
+    by: str = Field(sa_type=String(50), nullable=False)
+    note: str | None = Field(default=None, sa_type=Text)
+    late: bool = Field(nullable=False)
+    created_at: datetime = _instant()
+
+
+class SubmissionFile(SQLModel, table=True):
+    """A file of a submission, stored under DUBAN_HOME/files by its SHA-256."""
+
+    __tablename__ = "submission_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", nullable=False, index=True)
+    filename: str = Field(sa_type=String(255), nullable=False)
+    size: int = Field(nullable=False)
+    sha256: str = Field(sa_type=String(64), nullable=False)
+    path: str = Field(sa_type=String(300), nullable=False)
+
+
+class Attendance(SQLModel, table=True):
+    """Whether an attendee unit was at a meeting occurrence."""
+
+    __table_args__ = (UniqueConstraint("item_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", nullable=False)
+    unit_id: int = Field(foreign_key="unit.id", nullable=False)
+    present: bool = Field(nullable=False)
+    recorded_at: datetime = _instant()
+    recorded_by: str = Field(sa_type=String(100), nullable=False)

@@ -49,7 +49,7 @@ def root(
 
 
 def _register() -> None:
-    from duban.cli import calendar, engine, items, setup, supervision, units
+    from duban.cli import calendar, engine, items, recurring, setup, supervision, units
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
@@ -57,6 +57,7 @@ def _register() -> None:
     setup.register(app)
     supervision.register(app)
     engine.register(app)
+    recurring.register(app)
 
 
 _register()

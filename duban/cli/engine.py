@@ -37,8 +37,7 @@ def deliver(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
     if not report.office_open:
         local = at.astimezone(ctx.settings.tz)
         out.print(f"{local:%Y-%m-%d %H:%M} 不在工作日办公时间（{ctx.settings.office_hours}），"
-                  "本次未发送")
-        return
+                  "只发送会议通知，提醒与催办待上班后发送")
     out.print(f"发送 {report.sent} 条，稍后重试 {report.retried} 条，失败 {report.failed} 条")
 
 

@@ -42,7 +42,8 @@ def demo(
         out.print("示例数据已全部存在，未作改动。")
     else:
         out.print(f"已载入示例：单位 {added['units']} 个，人员 {added['people']} 名，"
-                  f"事项 {added['items']} 项。")
+                  f"事项 {added['items']} 项，周期任务 {added['recurring']} 个"
+                  f"（已报送 {added['submissions']} 期）。")
 
 
 @person_app.command("add")
