@@ -90,6 +90,19 @@ def _check_code_free(session: Session, code: str | None, item_id: int | None = N
         raise Refused(f"编号 “{code}” 已被事项 {clash.id} 使用")
 
 
+def _check_occurrence_free(session: Session, item: Item, changed: dict[str, Any]) -> None:
+    """A recurring duty has one occurrence per unit and day: moving onto another is refused."""
+    if item.template_id is None or not {"deadline_date", "unit_id"} & set(changed):
+        return
+    day = changed.get("deadline_date", item.deadline_date)
+    unit_id = changed.get("unit_id", item.unit_id)
+    clash = session.exec(select(Item).where(
+        Item.template_id == item.template_id, Item.unit_id == unit_id,
+        Item.deadline_date == day, Item.id != item.id)).first()
+    if clash is not None:
+        raise Refused(f"该周期任务在 {day} 已有一期（事项 {clash.id}），不能再移到这一天")
+
+
 def _column_values(session: Session, cleaned: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """Translate cleaned fields into Item columns (unit name → unit_id, deadline → 3 columns)."""
     values = {k: v for k, v in cleaned.items() if k not in ("unit", "deadline")}
@@ -141,6 +154,7 @@ def update_item(
     changed = {k: v for k, v in values.items() if getattr(item, k) != v}
     if not changed:
         return item
+    _check_occurrence_free(session, item, changed)
     before = {k: jsonable(getattr(item, k)) for k in changed}
     for key, value in changed.items():
         setattr(item, key, value)

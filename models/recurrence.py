@@ -60,12 +60,14 @@ class Rule:
     # -- checking ---------------------------------------------------------------------------
     def validate(self) -> Rule:
         """Return self, or raise InputError naming the bad part of the rule in Chinese."""
-        if self.freq is Freq.WEEKLY:
-            if not self.weekdays:
-                raise InputError("星期", "", "每周规则须指定星期几（1–7）")
-            for wd in self.weekdays:
-                if not 1 <= wd <= 7:
-                    raise InputError("星期", wd, "应为 1（周一）到 7（周日）")
+        # Out-of-range values are refused whatever the frequency (a 13th month is never right).
+        for wd in self.weekdays:
+            if not 1 <= wd <= 7:
+                raise InputError("星期", wd, "应为 1（周一）到 7（周日）")
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise InputError("月", self.month, "应为 1 到 12")
+        if self.freq is Freq.WEEKLY and not self.weekdays:
+            raise InputError("星期", "", "每周规则须指定星期几（1–7）")
         if self.freq in (Freq.MONTHLY, Freq.QUARTERLY, Freq.YEARLY):
             chosen = [self.day is not None, self.nth_workday is not None, self.last_workday]
             if sum(chosen) != 1:

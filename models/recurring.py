@@ -39,6 +39,7 @@ from models.tables import (
 )
 
 HORIZON_DAYS = 60
+HOLIDAY_MARGIN = timedelta(days=31)  # more than any run of days off moves a date
 RECURRING_KINDS = (ItemKind.SUBMISSION, ItemKind.MEETING, ItemKind.TASK)
 ITEM = Item.__table__  # type: ignore[attr-defined]
 
@@ -160,20 +161,29 @@ def list_templates(session: Session) -> list[Recurrence]:
     return list(session.execute(select(Recurrence).order_by(col(Recurrence.id))).scalars())
 
 
+def _acted_on(item):
+    """Someone or something acted on this item: it left 未开始, has a submission or progress,
+    or a message about it went further than pending (sent, sending, failed or withdrawn: those
+    rows are the record supervisors read, and they keep the item in place)."""
+    outbox = Outbox.__table__  # type: ignore[attr-defined]
+    return or_(
+        item.c.status != ItemStatus.NOT_STARTED.value,
+        exists().where(Submission.__table__.c.item_id == item.c.id),  # type: ignore[attr-defined]
+        exists().where(ProgressEntry.__table__.c.item_id == item.c.id),  # type: ignore[attr-defined]
+        exists().where(and_(outbox.c.item_id == item.c.id,
+                            outbox.c.status != OutboxStatus.PENDING.value)),
+    )
+
+
 def _untouched_future(template_id: int, today: date):
-    """Occurrences after today that nobody has acted on: safe to withdraw and regenerate."""
-    item = ITEM
+    """Occurrences after today that nobody has acted on (nor on their minutes item): safe to
+    withdraw and regenerate."""
+    item, minutes = ITEM, ITEM.alias("minutes")
     return and_(
         item.c.template_id == template_id,
         item.c.deadline_date > today,
-        item.c.status == ItemStatus.NOT_STARTED.value,
-        not_(exists().where(Submission.__table__.c.item_id == item.c.id)),  # type: ignore[attr-defined]
-        not_(exists().where(ProgressEntry.__table__.c.item_id == item.c.id)),  # type: ignore[attr-defined]
-        not_(exists().where(and_(
-            Outbox.__table__.c.item_id == item.c.id,  # type: ignore[attr-defined]
-            Outbox.__table__.c.status.in_(  # type: ignore[attr-defined]
-                [OutboxStatus.SENT.value, OutboxStatus.SENDING.value]),
-        ))),
+        not_(_acted_on(item)),
+        not_(exists().where(and_(minutes.c.parent_id == item.c.id, _acted_on(minutes)))),
     )
 
 
@@ -213,7 +223,8 @@ def update_template(session: Session, template_id: int, data: TemplateInput, *, 
     template.updated_at = now
     withdrawn = withdraw_future(session, template, actor=actor, now=now, today=today,
                                 reason="周期任务已修改，未开始的后续事项重新生成")
-    template.generated_until = min(template.generated_until or today, today)
+    if template.generated_until is not None:  # never generated: generate as a new template
+        template.generated_until = min(template.generated_until, today)
     after = snapshot(template)
     record_event(session, entity="recurrence", entity_id=template_id, action="update",
                  actor=actor, at=now,
@@ -234,7 +245,10 @@ def set_paused(session: Session, template_id: int, paused: bool, *, actor: str, 
         withdrawn = withdraw_future(session, template, actor=actor, now=now, today=today,
                                     reason="周期任务已暂停")
     template.paused = paused
-    template.generated_until = min(template.generated_until or today, today)
+    # Pausing regenerates nothing after today; resuming starts after today too: the weeks it
+    # was paused owe nothing (they must not come back as overdue occurrences).
+    template.generated_until = min(template.generated_until or today, today) if paused \
+        else max(template.generated_until or today, today)
     template.updated_at = now
     record_event(session, entity="recurrence", entity_id=template_id,
                  action="pause" if paused else "resume", actor=actor, at=now,
@@ -262,6 +276,24 @@ def _window(template: Recurrence, today: date, horizon_days: int,
     if template.generated_until is not None:
         start = max(start, template.generated_until + timedelta(days=1))
     return (start, end) if start <= end else None
+
+
+def _days_in_window(template: Recurrence, rule: Rule, window: tuple[date, date],
+                    calendar: WorkCalendar) -> list[date]:
+    """The occurrences a window owns: those whose actual (holiday-adjusted) date falls in it.
+
+    So consecutive windows, and regeneration after today, neither lose nor repeat an occurrence
+    whose nominal date lies on the other side of the edge (Friday 2 October → 8 October). The
+    template's start and end bound the nominal dates; the window reaching the end date is the
+    last, so it also owns what its final nominal dates move beyond it.
+    """
+    first = max(template.start_date, window[0] - HOLIDAY_MARGIN)
+    last = window[1] + HOLIDAY_MARGIN
+    final = template.end_date is not None and window[1] >= template.end_date
+    if template.end_date is not None:
+        last = min(last, template.end_date)
+    return [day for day in rule.occurrences(first, last, calendar)
+            if window[0] <= day and (final or day <= window[1])]
 
 
 def _assignees(template: Recurrence, street_offices: list[Unit],
@@ -327,7 +359,7 @@ def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCal
             continue
         report.templates += 1
         rule = Rule.from_json(template.rule)
-        days = rule.occurrences(window[0], window[1], calendar)
+        days = _days_in_window(template, rule, window, calendar)
         assignees = _assignees(template, street_offices, units_by_id)
         rows = [_occurrence_row(template, unit, day, now=now, tz=tz)
                 for day in days for unit in assignees]
@@ -354,6 +386,7 @@ def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCal
                        Recurrence.__table__.c.generated_until < window[1]))  # type: ignore[attr-defined]
             .values(generated_until=window[1])
         )
+        session.expire(template, ["generated_until"])  # read afresh by whoever looks next
     return report
 
 

@@ -76,7 +76,7 @@ def store_file(path: Path, files_dir: Path, *, max_bytes: int) -> StoredFile:
 
 
 def check_submission(session: Session, item_id: int, *, at: datetime, now: datetime,
-                     has_files: bool, note: str | None) -> Item:
+                     has_files: bool, note: str | None, by: str | None = None) -> Item:
     """Everything about a submission that can be refused, checked before files are stored."""
     item = get_item(session, item_id)
     if item.status.is_closed:
@@ -85,7 +85,14 @@ def check_submission(session: Session, item_id: int, *, at: datetime, now: datet
         raise InputError("报送时间", at.isoformat(), "不能晚于当前时间")
     if not has_files and not (note and note.strip()):
         raise InputError("报送内容", "", "至少附一个文件（--file）或写明情况（--note）")
+    _clean_note(note)
+    if by is not None:
+        validation.text(by, "报送人", max_len=50)
     return item
+
+
+def _clean_note(note: str | None) -> str | None:
+    return validation.text(note, "说明", max_len=10_000, required=False, multiline=True)
 
 
 def submit(session: Session, item_id: int, *, at: datetime, by: str, note: str | None,
@@ -94,7 +101,7 @@ def submit(session: Session, item_id: int, *, at: datetime, by: str, note: str |
     item = check_submission(session, item_id, at=at, now=now, has_files=bool(files), note=note)
     submission = Submission(
         item_id=item_id, at=at, by=validation.text(by, "报送人", max_len=50),
-        note=validation.text(note, "说明", max_len=10_000, required=False, multiline=True),
+        note=_clean_note(note),
         late=at > item.due_at, created_at=now,
     )
     session.add(submission)

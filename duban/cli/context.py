@@ -32,6 +32,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 class AppContext:
     settings: Settings
     actor: str
+    fixed_now: datetime | None = None  # `duban --now …`: every command's "now"
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self, *, require_current: bool = True) -> Engine:
@@ -45,10 +46,11 @@ class AppContext:
         return db.session_scope(self.engine())
 
     def now(self, text: str | None = None, field: str = "--now") -> datetime:
-        """The instant given on the command line, else the wall clock (the CLI's edge)."""
+        """The instant given on the command line (the command's own option, else the global
+        ``duban --now``), else the wall clock: the CLI's edge with the clock."""
         if text:
             return parse_instant(text, self.settings.tz, field)
-        return datetime.now(UTC)
+        return self.fixed_now or datetime.now(UTC)
 
     def calendar(self, session) -> WorkCalendar:
         return calendar_from_db(session)

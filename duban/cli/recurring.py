@@ -246,7 +246,7 @@ def _submit(ctx, item_id: int, *, at: str | None, now: str | None, files: list[P
         submissions.check_upload(f, max_bytes=limit)
     with ctx.session() as session:
         submissions.check_submission(session, item_id, at=when, now=current,
-                                     has_files=bool(files), note=note)
+                                     has_files=bool(files), note=note, by=ctx.actor)
         stored = [submissions.store_file(f, ctx.settings.files_dir, max_bytes=limit)
                   for f in files]
         return submissions.submit(session, item_id, at=when, by=ctx.actor, note=note,
