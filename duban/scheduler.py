@@ -7,11 +7,14 @@ catch-up run; the jobs themselves decide what is owed, and skip superseded remin
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from duban import jobs
@@ -39,13 +42,13 @@ def tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> N
     local = now.astimezone(settings.tz)
     out(f"[{local:%Y-%m-%d %H:%M}] 检查 {swept.items} 项，新增提醒 {swept.total} 条，"
         f"周报 {digests} 份；发送 {delivered.sent}，重试 {delivered.retried}，失败 {delivered.failed}"
-        + ("" if delivered.office_open else "（非办公时间，未发送）"))
+        + ("" if delivered.office_open else "（非办公时间，仅发送会议通知）"))
 
 
 def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
-                    clock=_wall_clock) -> BlockingScheduler:
+                    clock=_wall_clock) -> BackgroundScheduler:
     engine = jobs.engine_for(settings.resolved_database_url)
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         timezone=settings.tz,
         job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
     )
@@ -68,13 +71,30 @@ def serve(settings: Settings, *, out: Callable[[str], None] = print) -> None:
     holder = service_lock.holder_id()
     service_lock.acquire(engine, LOCK_NAME, holder=holder, now=_wall_clock())
     scheduler = build_scheduler(settings, out, holder)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    out(f"duban 已启动（{holder}）：每 10 分钟检查与发送提醒，办公时间 {settings.office_hours}，"
-        "按 Ctrl+C 停止。")
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # Only note it: a handler runs between any two bytecodes of this thread, so it must
+        # neither take a lock (scheduler.shutdown() here deadlocks when the signal lands while
+        # this thread holds one) nor raise into library code (APScheduler swallows it).
+        stopping.append(signum)
+
     try:
+        signal.signal(signal.SIGTERM, stop)
+        out(f"duban 已启动（{holder}）：每 10 分钟检查与发送提醒，办公时间 {settings.office_hours}，"
+            "按 Ctrl+C 停止。")
         scheduler.start()
+        while not stopping and scheduler.running:  # the heartbeat stops it if the lock is lost
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        service_lock.release(engine, LOCK_NAME, holder=holder)
-        out("duban 已停止。")
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already; a repeat changes nothing
+        try:
+            if scheduler.running:
+                with contextlib.suppress(SchedulerNotRunningError):
+                    scheduler.shutdown(wait=True)  # let a tick in progress finish
+        finally:
+            service_lock.release(engine, LOCK_NAME, holder=holder)
+            out("duban 已停止。")

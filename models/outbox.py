@@ -58,6 +58,30 @@ def drop_pending(session: Session, item_id: int, *, reason: str) -> int:
     return result.rowcount or 0
 
 
+def drop_superseded(session: Session, owed_stages: dict[int, set[str]], *, now: datetime,
+                    reason: str = "已被后续提醒取代") -> int:
+    """Withdraw unsent ladder reminders, queued before ``now``, whose stage is no longer owed
+    (``owed_stages``: item id → the stages owed at ``now``), so a late delivery never sends
+    e.g. "3 days left" for an item that is overdue by then, or two 催办 at once."""
+    if not owed_stages:
+        return 0
+    pending = session.execute(
+        select(OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.stage)
+        .where(OUTBOX.c.item_id.in_(list(owed_stages)),
+               OUTBOX.c.status == OutboxStatus.PENDING.value,
+               OUTBOX.c.created_at < now, OUTBOX.c.dedupe_key.startswith("item:"))
+    ).all()
+    stale = [r.id for r in pending if r.stage not in owed_stages[r.item_id]]
+    if not stale:
+        return 0
+    result = session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(stale), OUTBOX.c.status == OutboxStatus.PENDING.value)
+        .values(status=OutboxStatus.DROPPED.value, last_error=reason)
+    )
+    return result.rowcount or 0
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int

@@ -24,7 +24,7 @@ from models.calendar_store import calendar_from_db
 from models.deadlines import local_date, workdays_overdue
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind
 from models.ladder import DEFAULT_LADDER, Audience, LadderClock, Rung, next_fire_after, owed
-from models.outbox import enqueue, message_id_for
+from models.outbox import drop_superseded, enqueue, message_id_for
 from models.recurring import generate
 from models.tables import Item, LadderRung, Person, Unit
 from models.views import deadline_of
@@ -56,6 +56,7 @@ class SweepReport:
     no_recipient: int = 0
     generated: int = 0  # recurring occurrences (and meeting minutes items) created
     meetings_held: int = 0  # meetings past their end, marked 办结
+    superseded: int = 0  # unsent reminders withdrawn because a later stage replaced them
 
     @property
     def total(self) -> int:
@@ -242,6 +243,11 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                 pushes.append({"b_id": item.id, "b_next": upcoming})
             for row in enqueue(session, rows):
                 report.queued[row["reminder"]] += 1
+            owed_stages: dict[int, set[str]] = {}
+            for row in rows:
+                if row["dedupe_key"].startswith("item:"):
+                    owed_stages.setdefault(row["item_id"], set()).add(row["stage"])
+            report.superseded += drop_superseded(session, owed_stages, now=now)
             session.connection().execute(push_next, pushes)
             report.items += len(batch)
         if len(batch) < batch_size:

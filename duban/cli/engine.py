@@ -13,7 +13,8 @@ from models.reminders import DEFAULT_KIND, load_ladders
 
 ladder_app = typer.Typer(help="提醒梯度（临期提醒、逾期催办、督办、通报）", no_args_is_help=True)
 
-AUDIENCE_ZH = {"contact": "责任单位联系人", "leader": "分管领导", "bureau": "主要负责人和督办人员"}
+AUDIENCE_ZH = {"contact": "责任单位联系人", "leader": "分管领导", "bureau": "主要负责人和督办人员",
+               "attendees": "参会人员"}
 
 
 def sweep(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
@@ -82,7 +83,8 @@ def ladder_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -
         ladders = load_ladders(session)
     rows = [
         {"item_kind": kind, "key": r.key, "reminder": r.kind.value, "offset": r.offset,
-         "to": r.to.value, "cc": r.cc.value if r.cc else None, "repeat_every": r.repeat_every}
+         "to": r.to.value, "cc": r.cc.value if r.cc else None, "repeat_every": r.repeat_every,
+         "minutes_before": r.minutes_before, "any_hour": r.any_hour}
         for kind, rungs in sorted(ladders.items()) for r in rungs
     ]
     if as_json:
@@ -94,6 +96,8 @@ def ladder_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -
         kind = "全部（默认）" if r["item_kind"] == DEFAULT_KIND else r["item_kind"]
         offset = "当天" if r["offset"] == 0 else (
             f"到期前 {-r['offset']} 天" if r["offset"] < 0 else f"逾期 {r['offset']} 天")
+        if r["minutes_before"] is not None:
+            offset = f"开始前 {r['minutes_before']} 分钟"
         table.add_row(kind, r["key"], r["reminder"], offset, AUDIENCE_ZH[r["to"]],
                       AUDIENCE_ZH.get(r["cc"] or "", ""),
                       f"每 {r['repeat_every']} 个工作日" if r["repeat_every"] else "")
