@@ -22,7 +22,8 @@ from models.enums import ReminderKind
 from models.tables import Outbox, OutboxStatus
 
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
-MAX_ATTEMPTS = 8
+# With the 1-hour cap, 30 attempts keep retrying through about a day of mail-server outage.
+MAX_ATTEMPTS = 30
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 

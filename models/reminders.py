@@ -170,6 +170,12 @@ def _rows_for_item(session: Session, item: Item, unit: Unit, ladder: tuple[Rung,
     cancelled = item.status is ItemStatus.CANCELLED
     dues = [] if item.status.is_closed else \
         owed(ladder, deadline_of(item), item.due_at, now=now, clock=clock)
+    if dues and item.parent_id is not None:
+        # Minutes are not chased before the meeting they record has ended.
+        parent = session.get(Item, item.parent_id)
+        if parent is not None:
+            held_at = meetings.span(parent, meetings.template_of(session, parent))[1]
+            dues = [d for d in dues if d.fire_at >= held_at]
     # A moved or cancelled meeting owes its invitees an update carrying the new SEQUENCE.
     notice = is_meeting and item.ics_sequence > 0 and (cancelled or not item.status.is_closed)
     if not dues and not notice:

@@ -408,3 +408,18 @@ def test_attendees_are_each_invited_once(bureau):
         invited = meetings.attendees(session, session.get(Item, meeting.id))
     assert sorted(e for _, e in invited) == sorted(ATTENDEES)
     assert len(invited) == 4
+
+
+def test_minutes_are_not_chased_before_the_meeting_is_held(bureau):
+    # Minutes of the 12-07 meeting are due 12-09; the ladder's "3 working days before" would
+    # fall on 12-04, before the meeting: nothing is queued for the minutes until it is held.
+    run_sweep(bureau, "2026-12-04 10:00")
+    with session_scope(bureau) as session:
+        minutes_ids = list(session.exec(select(Item.id).where(col(Item.parent_id).is_not(None))))
+        early = session.exec(select(Outbox).where(col(Outbox.item_id).in_(minutes_ids))).all()
+    assert early == []
+    run_sweep(bureau, "2026-12-08 10:00")
+    with session_scope(bureau) as session:
+        stages = {o.stage for o in session.exec(
+            select(Outbox).where(col(Outbox.item_id).in_(minutes_ids)))}
+    assert stages == {"due_soon_1"}
