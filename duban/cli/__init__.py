@@ -13,6 +13,7 @@ from duban.cli import zh
 from duban.cli.context import AppContext, err, set_app_context, show_warning
 from duban.config import load_settings
 from duban.errors import DubanError
+from models.parsing import parse_instant
 
 
 class DubanGroup(TyperGroup):
@@ -41,15 +42,19 @@ def root(
     by: str = typer.Option(
         None, "--by", help="操作人（记入操作日志；默认取 DUBAN_ACTOR 或当前系统用户）"
     ),
+    now: str = typer.Option(
+        None, "--now", help="以该时刻为所有命令的“现在”（演示、补录；如 2026-12-08T10:00）"
+    ),
 ) -> None:
     warnings.showwarning = show_warning
     settings = load_settings()  # a ConfigError here stops every command, exit 1
     actor = by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}"
-    set_app_context(AppContext(settings=settings, actor=actor))
+    fixed = parse_instant(now, settings.tz, "--now") if now else None
+    set_app_context(AppContext(settings=settings, actor=actor, fixed_now=fixed))
 
 
 def _register() -> None:
-    from duban.cli import calendar, engine, items, recurring, setup, supervision, units
+    from duban.cli import calendar, engine, items, ledger, recurring, setup, supervision, units
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
@@ -57,6 +62,7 @@ def _register() -> None:
     setup.register(app)
     supervision.register(app)
     engine.register(app)
+    ledger.register(app)
     recurring.register(app)
 
 

@@ -1,0 +1,195 @@
+"""The ledger as a workbook a clerk can file, filter and print: 事项, 单位 and 逾期 sheets.
+
+Every sheet has a frozen, filtered header, set column widths, real Excel dates, borders, and
+page setup for A4 landscape, one page wide, the header row repeated on each page and the
+as-of time in the page header. Status cells carry the traffic light (models.views.item_light)
+as colour and, for black-and-white printers, as the word in the 督办状态 column.
+
+What the 事项 and 单位 sheets hold reads back through import unchanged: text exactly as
+stored, dates as dates, times to the second. Export-only columns (序号, 督办状态, 逾期工作日)
+are skipped by import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from models.enums import ItemKind, ItemStatus, Light, UnitKind
+from models.items import list_items, overdue_items
+from models.ledger.columns import (
+    DAYS_OVERDUE,
+    ITEM_SHEET,
+    LIGHT,
+    OVERDUE_SHEET,
+    ROW_NUMBER,
+    UNIT_SHEET,
+)
+from models.ledger.styling import (
+    BY_KEY,
+    DATE_FORMAT,
+    ITEM_LAYOUT,
+    MINUTE_FORMAT,
+    NUMBER,
+    SECOND_FORMAT,
+    UNIT_LAYOUT,
+    VALIDATION_ROWS,
+    Col,
+    append_row,
+    choices,
+    finish,
+    list_validation,
+    make_cell,
+    new_sheet,
+    save,
+)
+from models.tables import Item, Unit
+from models.units import get_unit
+from models.views import Clock, item_light, item_row
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    items: int
+    units: int
+    overdue: int
+    without_code: int  # items without 编号: listed on their own sheet, which import skips
+
+
+UNCODED_SHEET = "无编号事项"
+UNCODED_LAYOUT = [c for c in ITEM_LAYOUT if c.key != "code"]
+OVERDUE_LAYOUT = [NUMBER, BY_KEY["code"], BY_KEY["kind"], Col("title", "事项名称", 34, True),
+                  Col("unit", "责任单位", 20, True), BY_KEY["person"], BY_KEY["deadline"],
+                  Col(DAYS_OVERDUE, DAYS_OVERDUE, 11), BY_KEY["status"],
+                  Col("measure", "整改措施", 40, True)]
+
+
+def _instant_value(value: datetime, clock: Clock) -> tuple[datetime, str]:
+    local = value.astimezone(clock.tz).replace(tzinfo=None, microsecond=0)
+    return local, SECOND_FORMAT if local.second else MINUTE_FORMAT
+
+
+def _deadline_value(day: date, at: time | None) -> tuple[Any, str | None]:
+    if at is None:
+        return day, DATE_FORMAT
+    if at == time(0):
+        # A midnight datetime reads back as a whole-day deadline; "00:00" must stay explicit.
+        return f"{day.isoformat()} 00:00", None
+    return datetime.combine(day, at), SECOND_FORMAT if at.second else MINUTE_FORMAT
+
+
+def _item_values(item: Item, unit: Unit, clock: Clock) -> dict[str, tuple[Any, str | None]]:
+    values: dict[str, tuple[Any, str | None]] = {
+        key: (getattr(item, key), None)
+        for key in ("code", "title", "detail", "measure", "source", "person", "remark")
+    }
+    values["kind"] = (item.kind.value, None)
+    values["status"] = (item.status.value, None)
+    values["unit"] = (unit.name, None)
+    values["deadline"] = _deadline_value(item.deadline_date, item.deadline_time)
+    values["completed_at"] = (_instant_value(item.completed_at, clock) if item.completed_at
+                              else (None, None))
+    return values
+
+
+def _item_validations(ws, rows: int, units: int) -> None:
+    list_validation(ws, ITEM_LAYOUT, "kind", choices(ItemKind), rows)
+    list_validation(ws, ITEM_LAYOUT, "status", choices(ItemStatus), rows)
+    last = units + 1 + VALIDATION_ROWS
+    list_validation(ws, ITEM_LAYOUT, "unit", f"'{UNIT_SHEET}'!$B$2:$B${last}", rows, warn=True)
+
+
+def _write_items(ws, pairs: list[tuple[Item, Unit]], clock: Clock,
+                 layout: list[Col] = ITEM_LAYOUT) -> None:
+    for number, (item, unit) in enumerate(pairs, start=1):
+        values = _item_values(item, unit, clock)
+        light = item_light(item, clock)
+        row = []
+        for column in layout:
+            if column.key == ROW_NUMBER:
+                row.append(make_cell(ws, number, column))
+            elif column.key == LIGHT:
+                row.append(make_cell(ws, light.value, column, light=light))
+            else:
+                value, fmt = values[column.key]
+                row.append(make_cell(ws, value, column, fmt=fmt,
+                                     light=light if column.key == "status" else None))
+        append_row(ws, row, layout, number + 1)
+
+
+def _write_units(ws, units: list[Unit]) -> None:
+    for number, unit in enumerate(units, start=1):
+        row = [make_cell(ws, number, NUMBER)]
+        for column in UNIT_LAYOUT[1:]:
+            value = getattr(unit, column.key)
+            row.append(make_cell(ws, value.value if column.key == "kind" else value, column))
+        append_row(ws, row, UNIT_LAYOUT, number + 1)
+
+
+def _write_overdue(ws, pairs: list[tuple[Item, Unit]], clock: Clock) -> None:
+    for number, (item, unit) in enumerate(pairs, start=1):
+        data = item_row(item, unit, clock)
+        values = _item_values(item, unit, clock)
+        values[DAYS_OVERDUE] = (data["days_overdue"], None)
+        row = []
+        for column in OVERDUE_LAYOUT:
+            if column.key == ROW_NUMBER:
+                row.append(make_cell(ws, number, column))
+                continue
+            value, fmt = values[column.key]
+            row.append(make_cell(ws, value, column, fmt=fmt,
+                                 light=Light.RED if column.key == DAYS_OVERDUE else None))
+        append_row(ws, row, OVERDUE_LAYOUT, number + 1)
+
+
+def export_ledger(session: Session, path: Path, *, clock: Clock, unit: str | None = None,
+                  overdue_only: bool = False, title: str = "督办事项台账") -> ExportSummary:
+    """Write the ledger as of ``clock.now``: every item (or one unit's, or only the overdue),
+    the units they belong to (all units when unfiltered), and the overdue list.
+
+    The 事项 sheet holds the items that have a 编号, the ledger's key. Items without one
+    (occurrences generated from recurring templates, items added without --code) cannot be
+    matched on a later import, so they get a sheet of their own that import does not read.
+    """
+    late = overdue_items(session, now=clock.now, unit=unit)
+    chosen = late if overdue_only else list_items(session, unit=unit)
+    pairs = sorted((p for p in chosen if p[0].code is not None), key=lambda p: p[0].code)
+    uncoded = [p for p in chosen if p[0].code is None]
+    if unit is None and not overdue_only:
+        units = list(session.exec(select(Unit).order_by(col(Unit.id))))
+    elif unit is not None:
+        units = [get_unit(session, unit)]
+    else:
+        seen = {u.id: u for _, u in chosen}
+        units = sorted(seen.values(), key=lambda u: u.id)  # type: ignore[arg-type, return-value]
+    as_of = f"截至 {clock.now.astimezone(clock.tz):%Y-%m-%d %H:%M}"
+
+    wb = Workbook(write_only=True)
+    items_ws = new_sheet(wb, ITEM_SHEET, ITEM_LAYOUT, heading=title, as_of=as_of, freeze="E2")
+    _write_items(items_ws, pairs, clock)
+    _item_validations(items_ws, len(pairs), len(units))
+    finish(items_ws, ITEM_LAYOUT, len(pairs))
+
+    units_ws = new_sheet(wb, UNIT_SHEET, UNIT_LAYOUT, heading="责任单位", as_of=as_of, freeze="C2")
+    _write_units(units_ws, units)
+    list_validation(units_ws, UNIT_LAYOUT, "kind", choices(UnitKind), len(units))
+    finish(units_ws, UNIT_LAYOUT, len(units))
+
+    late_ws = new_sheet(wb, OVERDUE_SHEET, OVERDUE_LAYOUT, heading=f"{title}（逾期事项）",
+                     as_of=as_of, freeze="E2")
+    _write_overdue(late_ws, late, clock)
+    finish(late_ws, OVERDUE_LAYOUT, len(late))
+
+    if uncoded:
+        uncoded_ws = new_sheet(wb, UNCODED_SHEET, UNCODED_LAYOUT, heading=f"{title}（无编号事项）",
+                            as_of=as_of, freeze="D2")
+        _write_items(uncoded_ws, uncoded, clock, UNCODED_LAYOUT)
+        finish(uncoded_ws, UNCODED_LAYOUT, len(uncoded))
+    save(wb, path)
+    return ExportSummary(items=len(pairs), units=len(units), overdue=len(late),
+                         without_code=len(uncoded))
