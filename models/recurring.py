@@ -305,13 +305,13 @@ def _assignees(template: Recurrence, street_offices: list[Unit],
     return [units_by_id[i] for i in template.unit_ids if i in units_by_id]
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]],
-                                conflict: list[str]) -> list[int]:
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ITEM)
-    stmt = insert_.values(rows).on_conflict_do_nothing(index_elements=conflict)
+    # Any unique key counts (the slot, the 编号, a meeting's one minutes item).
+    stmt = insert_.values(rows).on_conflict_do_nothing()
     return list(session.execute(stmt.returning(ITEM.c.id)).scalars())
 
 
@@ -319,7 +319,10 @@ def _occurrence_row(template: Recurrence, unit: Unit, day: date, *, now: datetim
                     tz: ZoneInfo) -> dict[str, Any]:
     deadline = Deadline(day, template.due_time)
     return {
-        "code": None, "kind": template.item_kind.value, "title": template.name,
+        # The 编号 names the slot (template, nominal day, unit): ledgers can carry the item,
+        # and an occurrence moved to another day keeps its slot from being generated again.
+        "code": f"ZQ{template.id}-{day:%Y%m%d}-{unit.id}",
+        "kind": template.item_kind.value, "title": template.name,
         "detail": template.detail, "measure": None,
         "source": template.source or f"周期任务：{template.name}",
         "unit_id": unit.id, "person": unit.contact_name,
@@ -334,7 +337,8 @@ def _minutes_row(template: Recurrence, meeting_id: int, day: date, *, now: datet
                  tz: ZoneInfo, calendar: WorkCalendar, organiser: Unit) -> dict[str, Any]:
     due = calendar.add_workdays(day, template.minutes_due_workdays or 0)
     return {
-        "code": None, "kind": ItemKind.TASK.value, "title": f"{template.name}会议纪要",
+        "code": f"ZQ{template.id}-{day:%Y%m%d}-JY",
+        "kind": ItemKind.TASK.value, "title": f"{template.name}会议纪要",
         "detail": f"{day.isoformat()} {template.name} 的会议纪要", "measure": None,
         "source": f"会议纪要：{template.name}", "unit_id": organiser.id,
         "person": organiser.contact_name, "deadline_date": due, "deadline_time": None,
@@ -363,8 +367,7 @@ def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCal
         assignees = _assignees(template, street_offices, units_by_id)
         rows = [_occurrence_row(template, unit, day, now=now, tz=tz)
                 for day in days for unit in assignees]
-        created = _insert_ignoring_duplicates(session, rows,
-                                              ["template_id", "unit_id", "deadline_date"])
+        created = _insert_ignoring_duplicates(session, rows)
         report.created += len(created)
         if created and template.item_kind is ItemKind.MEETING and \
                 template.minutes_due_workdays is not None:
@@ -373,7 +376,7 @@ def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCal
                 select(ITEM.c.id, ITEM.c.deadline_date).where(ITEM.c.id.in_(created))).all()
             minutes = [_minutes_row(template, m.id, m.deadline_date, now=now, tz=tz,
                                     calendar=calendar, organiser=organiser) for m in meetings]
-            made = _insert_ignoring_duplicates(session, minutes, ["parent_id"])
+            made = _insert_ignoring_duplicates(session, minutes)
             report.minutes += len(made)
             created += made
         for item_id in created:
