@@ -81,7 +81,8 @@ def test_export_then_import_elsewhere_gives_the_same_ledger(make_cli, tmp_path):
     result = source("export", path, *NOW)
 
     assert result.stdout.startswith("已导出 ")
-    items = len(json.loads(source("item", "list", "--json").stdout))  # rectification items and recurring occurrences
+    # rectification items and recurring occurrences alike
+    items = len(json.loads(source("item", "list", "--json").stdout))
     assert f"事项 {items} 项，单位 19 个" in result.stdout
     target("import", path, *NOW)
     assert ledger_db_view(target.home) == ledger_db_view(source.home)

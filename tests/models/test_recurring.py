@@ -219,7 +219,8 @@ def test_a_monthly_node_is_generated_for_every_street_office(bureau):
     assert node.title == "优抚资金材料" and node.source == "2024年报告·存在的不足"
     assert node.deadline_time == time(17, 0)
     assert node.due_at == at("2026-12-07 17:00")
-    assert node.person == "站长2" and node.parent_id is None and node.code == f"ZQ{node.template_id}-20261207-{node.unit_id}"
+    assert node.person == "站长2" and node.parent_id is None
+    assert node.code == f"ZQ{node.template_id}-20261207-{node.unit_id}"
     assert node.next_action_at == at("2026-11-02 09:00")
     assert [(e.action, e.after) for e in history(bureau, "item", node.id)] == [
         ("create", {"template_id": t.id})]
