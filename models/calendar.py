@@ -13,9 +13,11 @@ Sources, in order of precedence for a given day:
 from __future__ import annotations
 
 import warnings
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date
+from typing import NamedTuple
 
 import chinese_calendar
 
@@ -44,7 +46,8 @@ def uncovered_year_message(year: int) -> str:
 
 
 def _warn(year: int) -> None:
-    warnings.warn(uncovered_year_message(year), CalendarCoverageWarning, stacklevel=4)
+    # _warn ← _build_year ← _year ← the public method ← its caller
+    warnings.warn(uncovered_year_message(year), CalendarCoverageWarning, stacklevel=5)
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,23 @@ class DayOverride:
     name: str
 
 
+MAX_ORDINAL = date.max.toordinal()
+
+
+class _Year(NamedTuple):
+    first: int  # ordinal of 1 January
+    flags: bytes  # one per day of the year: 1 for a working day
+    running: list[int]  # running[i]: working days among the year's first i days (len days + 1)
+
+
 class WorkCalendar:
-    """Answers working-day questions. Immutable once built; caches per-day answers."""
+    """Answers working-day questions. Immutable once built.
+
+    Each year is worked out once, on first use, into a table: one flag per day and the running
+    count of working days before each day. ``is_workday`` is then an index, and
+    ``workdays_between`` / ``add_workdays`` cost a subtraction or a bisection per year spanned,
+    not a step per day.
+    """
 
     def __init__(
         self,
@@ -68,7 +86,7 @@ class WorkCalendar:
         self._on_uncovered_year = on_uncovered_year
         self._warned_years: set[int] = set()
         self._package_years: dict[int, bool] = {}
-        self._cache: dict[date, bool] = {}
+        self._years: dict[int, _Year] = {}
 
     def _package_covers(self, year: int) -> bool:
         if year not in self._package_years:
@@ -83,22 +101,42 @@ class WorkCalendar:
         """True when the year's holidays are known (package data or loaded overrides)."""
         return self._package_covers(year) or year in self._years_with_overrides
 
+    def _year(self, year: int) -> _Year:
+        table = self._years.get(year)
+        if table is None:
+            table = self._years[year] = self._build_year(year)
+        return table
+
+    def _build_year(self, year: int) -> _Year:
+        if not MINYEAR <= year <= MAXYEAR:
+            raise OverflowError("date value out of range")
+        package = self._package_covers(year)
+        if not package and year not in self._years_with_overrides \
+                and year not in self._warned_years:
+            self._warned_years.add(year)
+            self._on_uncovered_year(year)
+        first = date(year, 1, 1).toordinal()
+        days = 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
+        # The package's own rule (chinese_calendar.is_workday), minus its per-call range check.
+        package_workdays, package_holidays = chinese_calendar.workdays, chinese_calendar.holidays
+        flags = bytearray(days)
+        running = [0] * (days + 1)
+        for i in range(days):
+            day = date.fromordinal(first + i)
+            override = self._overrides.get(day)
+            if override is not None:
+                workday = override.workday
+            elif package:
+                workday = day in package_workdays or (day.weekday() < 5 and day not in package_holidays)
+            else:
+                workday = day.weekday() < 5
+            flags[i] = workday
+            running[i + 1] = running[i] + workday
+        return _Year(first, bytes(flags), running)
+
     def is_workday(self, day: date) -> bool:
-        cached = self._cache.get(day)
-        if cached is not None:
-            return cached
-        override = self._overrides.get(day)
-        if override is not None:
-            result = override.workday
-        elif self._package_covers(day.year):
-            result = chinese_calendar.is_workday(day)
-        else:
-            if day.year not in self._years_with_overrides and day.year not in self._warned_years:
-                self._warned_years.add(day.year)
-                self._on_uncovered_year(day.year)
-            result = day.weekday() < 5
-        self._cache[day] = result
-        return result
+        table = self._year(day.year)
+        return bool(table.flags[day.toordinal() - table.first])
 
     def day_name(self, day: date) -> str | None:
         """The holiday or 调休 name of a day, in Chinese, or None for an ordinary day."""
@@ -114,17 +152,11 @@ class WorkCalendar:
 
     def next_workday(self, day: date) -> date:
         """The first working day strictly after ``day``."""
-        day += timedelta(days=1)
-        while not self.is_workday(day):
-            day += timedelta(days=1)
-        return day
+        return self.add_workdays(day, 1)
 
     def previous_workday(self, day: date) -> date:
         """The last working day strictly before ``day``."""
-        day -= timedelta(days=1)
-        while not self.is_workday(day):
-            day -= timedelta(days=1)
-        return day
+        return self.add_workdays(day, -1)
 
     def add_workdays(self, day: date, n: int) -> date:
         """Move ``n`` working days from ``day``; n may be 0 or negative.
@@ -135,10 +167,34 @@ class WorkCalendar:
         """
         if n == 0:
             return day if self.is_workday(day) else self.next_workday(day)
-        step = self.next_workday if n > 0 else self.previous_workday
-        for _ in range(abs(n)):
-            day = step(day)
-        return day
+        if n > 0:
+            # Walk forward a year at a time from the day after `day`, looking only at the
+            # years a day-by-day walk would have visited.
+            ordinal = day.toordinal() + 1
+            year = date.fromordinal(ordinal).year if ordinal <= MAX_ORDINAL else MAXYEAR + 1
+            while True:
+                table = self._year(year)
+                start = table.running[ordinal - table.first]
+                if n <= table.running[-1] - start:
+                    # the smallest k with n working days in [ordinal, k): day k - 1 is the one
+                    k = bisect_left(table.running, start + n)
+                    return date.fromordinal(table.first + k - 1)
+                n -= table.running[-1] - start
+                year += 1
+                ordinal = table.first + len(table.flags)
+        n = -n
+        ordinal = day.toordinal() - 1
+        year = date.fromordinal(ordinal).year if ordinal >= 1 else MINYEAR - 1
+        while True:
+            table = self._year(year)
+            end = table.running[ordinal - table.first + 1]
+            if n <= end:
+                # the working day j with n working days in [j, ordinal]: running[j] == end - n
+                k = bisect_left(table.running, end - n + 1)
+                return date.fromordinal(table.first + k - 1)
+            n -= end
+            year -= 1
+            ordinal = table.first - 1
 
     def workdays_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative, counting (end, start], when end < start.
@@ -147,9 +203,13 @@ class WorkCalendar:
         """
         if end < start:
             return -self.workdays_between(end, start)
+        if end == start:
+            return 0
+        first, last = start.toordinal() + 1, end.toordinal()
         count = 0
-        day = start + timedelta(days=1)
-        while day <= end:
-            count += self.is_workday(day)
-            day += timedelta(days=1)
+        for year in range(date.fromordinal(first).year, end.year + 1):
+            table = self._year(year)
+            lo = max(first - table.first, 0)
+            hi = min(last - table.first + 1, len(table.flags))
+            count += table.running[hi] - table.running[lo]
         return count

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed, never asserted. See BENCHMARKS.md and bench/run.sh."""

@@ -1,0 +1,29 @@
+"""``python -m bench [all|sweep|deliver] [--smoke] [options of the script]``: run benchmarks.
+
+``all`` (the default) runs the sweep benchmark, then the delivery one, passing the options on.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench import deliver, sweep
+
+SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main}
+
+
+def main(argv: list[str]) -> int:
+    name = argv[0] if argv and not argv[0].startswith("-") else "all"
+    rest = argv[1:] if argv and not argv[0].startswith("-") else argv
+    if name not in (*SCRIPTS, "all"):
+        print(f"usage: python -m bench [all|{'|'.join(SCRIPTS)}] [--smoke] [options]", file=sys.stderr)
+        return 2
+    for script in SCRIPTS if name == "all" else [name]:
+        status = SCRIPTS[script](rest)
+        if status:
+            return status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,118 @@
+"""Shared pieces of the benchmarks: the fixed clock, throwaway databases, child processes.
+
+Every measurement runs in a fresh child process (``python -m bench.<script> --child …``) that
+prints one JSON line; the parent only loads data and prints figures. So a measurement's peak
+memory (``ru_maxrss``) is its own, and imports or an earlier run's caches never leak into it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from models.reminders import EngineConfig
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A Tuesday in office hours, far enough from the year's end that no ladder reaches 2027
+# (chinesecalendar 1.11 stops at 2026; an uncovered year would only add a warning).
+NOW = datetime(2026, 6, 2, 10, 0, tzinfo=SHANGHAI)
+CONFIG = EngineConfig(tz=SHANGHAI, office_start=clock_time(9, 0), office_end=clock_time(17, 30),
+                      bureau="区退役军人事务局", mail_domain="bench.example.org")
+SENDER = "duban@bench.example.org"
+PG_ENV = "DUBAN_TEST_DATABASE_URL"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pg_admin_url(explicit: str | None = None) -> str | None:
+    """The server to create benchmark databases on, as a psycopg URL; None when not configured."""
+    raw = explicit or os.environ.get(PG_ENV)
+    if not raw:
+        return None
+    url = make_url(raw.replace("postgresql://", "postgresql+psycopg://", 1))
+    return url.render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def temp_pg_database(admin_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one benchmark; dropped afterwards, even on error."""
+    name = f"duban_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def temp_sqlite_database() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="duban_bench_"))
+    try:
+        yield f"sqlite:///{folder / 'duban.db'}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_child(module: str, *args: str, timeout: float = 1800) -> dict:
+    """Run ``python -m <module> --child <args>``; returns the JSON its last stdout line holds."""
+    proc = subprocess.run([sys.executable, "-m", module, "--child", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def emit(result: dict) -> None:
+    """A child's answer to its parent: one JSON line on stdout."""
+    print(json.dumps(result), flush=True)
+
+
+class Stopwatch:
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def machine_notes() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {os.cpu_count()} CPUs ({cpu}); "
+            f"{mem:.0f} GiB RAM; Python {platform.python_version()}; {platform.platform()}")
