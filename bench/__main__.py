@@ -1,15 +1,15 @@
-"""``python -m bench [all|sweep|deliver] [--smoke] [options of the script]``: run benchmarks.
+"""``python -m bench [all|sweep|deliver|import] [--smoke] [options]``: run benchmarks.
 
-``all`` (the default) runs the sweep benchmark, then the delivery one, passing the options on.
+``all`` (the default) runs the sweep, delivery and ledger-import benchmarks in turn.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import deliver, sweep
+from bench import deliver, import_ledger, sweep
 
-SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main}
+SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main, "import": import_ledger.main}
 
 
 def main(argv: list[str]) -> int:
