@@ -237,3 +237,11 @@ def test_drop_superseded_withdraws_only_unsent_stages_no_longer_owed(engine):
         f"{two}:due:due_soon_3:x@example.org": (OutboxStatus.PENDING, None),  # not asked about
         f"{one}:seq1:x@example.org": (OutboxStatus.PENDING, None),  # a meeting notice
     }
+
+
+def test_enqueue_takes_more_rows_than_one_statement_may_bind(engine):
+    # 6,000 rows × 13 columns is past PostgreSQL's 65,535 bind parameters per statement (a
+    # bureau whose 1,000 overdue items all reach 通报 owes about that many in one batch).
+    rows = [row(f"bulk-{n}") for n in range(6000)]
+    assert len(put(engine, *rows)) == 6000
+    assert put(engine, *rows[:10], row("bulk-new")) == [row("bulk-new")]
