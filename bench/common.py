@@ -17,16 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
+from duban import db
 from models.reminders import EngineConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,27 +48,13 @@ def current_rss_mb() -> float:
 
 
 def pg_admin_url(explicit: str | None = None) -> str | None:
-    """The server to create benchmark databases on, as a psycopg URL; None when not configured."""
-    raw = explicit or os.environ.get(PG_ENV)
-    if not raw:
-        return None
-    url = make_url(raw.replace("postgresql://", "postgresql+psycopg://", 1))
-    return url.render_as_string(hide_password=False)
+    """The server to create benchmark databases on; None when not configured."""
+    return explicit or os.environ.get(PG_ENV) or None
 
 
-@contextlib.contextmanager
-def temp_pg_database(admin_url: str) -> Iterator[str]:
+def temp_pg_database(admin_url: str) -> contextlib.AbstractContextManager[str]:
     """A fresh PostgreSQL database for one benchmark; dropped afterwards, even on error."""
-    name = f"duban_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return db.scratch_pg_database(admin_url, prefix="duban_bench")
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from duban.db import psycopg_url
 from duban.errors import ConfigError
 
 
@@ -64,8 +65,7 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if value.startswith(("postgres://", "postgresql://")):
-            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        value = psycopg_url(value)
         if value.startswith(("postgresql+psycopg://", "sqlite://")):
             return value
         raise ValueError("unsupported database URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,13 +11,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from duban.errors import DatabaseNotReady
 
 MIGRATIONS = "duban:migrations"
+
+
+def psycopg_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs spelled for SQLAlchemy's psycopg 3 driver;
+    any other URL unchanged."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -88,3 +97,23 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def scratch_pg_database(server_url: str, *, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on ``server_url``'s server, dropped (connections and all)
+    when the block ends, even on error. Yields its URL. For tests and benchmarks: each run
+    makes its own database, so nothing depends on what an earlier run left behind."""
+    server_url = psycopg_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

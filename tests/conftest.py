@@ -8,14 +8,12 @@ Each test gets a database of its own, created from that URL's server and dropped
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from duban import db
 
@@ -26,33 +24,23 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 PG_ENV = "DUBAN_TEST_DATABASE_URL"
 
 
-def _admin_url() -> str:
+def _server_url() -> str:
     raw = os.environ.get(PG_ENV)
     if not raw:
         pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set "
                     "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    url = make_url(raw.replace("postgresql://", "postgresql+psycopg://", 1))
-    return url.render_as_string(hide_password=False)
+    return raw
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test; dropped afterwards."""
-    admin = _admin_url()
-    name = f"duban_test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    server = _server_url()
     try:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # set but unreachable: fail loudly, never skip
-        admin_engine.dispose()
+        with db.scratch_pg_database(server, prefix="duban_test") as url:
+            yield url
+    except OperationalError as exc:  # set but unreachable: fail loudly, never skip
         pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 @pytest.fixture
