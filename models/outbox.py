@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
@@ -153,10 +166,16 @@ def drop_superseded(session: Session, owed_stages: dict[int, set[str]], *, now: 
     e.g. "3 days left" for an item that is overdue by then, or two 催办 at once."""
     if not owed_stages:
         return 0
+    ids = list(owed_stages)
+    if session.get_bind().dialect.name == "postgresql":
+        asked = OUTBOX.c.item_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(Integer)))
+    else:
+        asked = OUTBOX.c.item_id.in_(ids)
     pending = session.execute(
         select(OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.stage)
-        .where(OUTBOX.c.item_id.in_(list(owed_stages)),
-               OUTBOX.c.status == OutboxStatus.PENDING.value,
+        # `status || ''` keeps the planner on ix_outbox_item_id (a probe per item asked
+        # about): on ix_outbox_ready it reads every pending row, this sweep's own included.
+        .where(asked, type_coerce(OUTBOX.c.status, String).concat("") == OutboxStatus.PENDING.value,
                OUTBOX.c.created_at < now, OUTBOX.c.dedupe_key.startswith("item:"))
     ).all()
     stale = [r.id for r in pending if r.stage not in owed_stages[r.item_id]]

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from duban.db import session_scope
@@ -231,12 +231,13 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
     encoded = json.dumps(context)
     rows = []
     item_id = item.id
+    due_at = item.due_at.isoformat()
     for due in dues:
         recipients = audiences.of(due.rung.to, item, invitees)
         if not recipients:
             report.no_recipient += 1
         cc = [e for _, e in audiences.of(due.rung.cc, item, invitees)] if due.rung.cc else []
-        prefix = f"item:{item_id}:{item.due_at.isoformat()}:{due.stage}:"
+        prefix = f"item:{item_id}:{due_at}:{due.stage}:"
         for name, email in recipients:
             rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, due.stage,
                              name, email, cc, encoded, due.fire_at, due.rung.any_hour, config))
@@ -252,17 +253,16 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
 def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, email: str,
          cc: list[str], context: str, send_after: datetime, any_hour: bool,
          config: EngineConfig) -> NewRow:
-    lowered = email.lower()
+    if cc:
+        lowered = email.lower()
+        cc = [e for e in cc if e.lower() != lowered]
     return NewRow(key, item_id, reminder.value, stage, email, name,
-                  json.dumps([e for e in cc if e.lower() != lowered]), context, send_after,
-                  any_hour, message_id_for(key, config.mail_domain))
+                  json.dumps(cc) if cc else "[]", context, send_after, any_hour,
+                  message_id_for(key, config.mail_domain))
 
 
-_PUSH_SQLITE = (
-    update(ITEM).where(ITEM.c.id == bindparam("b_id"))
-    .values(next_action_at=bindparam("b_next", type_=ITEM.c.next_action_at.type))
-)
-# PostgreSQL: one statement over two arrays, not one UPDATE per item.
+# Raw driver SQL for the same reason as models.outbox.insert_new: this runs once per due item.
+_PUSH_SQLITE = "UPDATE item SET next_action_at = ? WHERE id = ?"
 _PUSH_PG = """
 UPDATE item SET next_action_at = v.t
 FROM unnest(%(ids)b::int[], %(ts)b::timestamptz[]) AS v(id, t)
@@ -277,7 +277,9 @@ def push_next_actions(session: Session, pushes: list[tuple[int, datetime | None]
         ids, times = zip(*pushes, strict=True)
         conn.exec_driver_sql(_PUSH_PG, {"ids": list(ids), "ts": list(times)})
     else:
-        conn.execute(_PUSH_SQLITE, [{"b_id": i, "b_next": t} for i, t in pushes])
+        # The ORM's own conversion: SQLite keeps instants as text in one exact format.
+        instant = ITEM.c.next_action_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        conn.exec_driver_sql(_PUSH_SQLITE, [(instant(t), i) for i, t in pushes])
 
 
 def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
