@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -139,8 +140,13 @@ def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
         "unit_contact": unit.contact_name,
         "leader": unit.leader_name,
         "bureau": config.bureau,
-        "now": now.astimezone(config.tz).strftime("%Y-%m-%d %H:%M"),
+        "now": _local_minute(now, config.tz),
     }
+
+
+@lru_cache(maxsize=16)  # one instant per sweep, thousands of items
+def _local_minute(now: datetime, tz: ZoneInfo) -> str:
+    return now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
@@ -237,9 +243,10 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
         if not recipients:
             report.no_recipient += 1
         cc = [e for _, e in audiences.of(due.rung.cc, item, invitees)] if due.rung.cc else []
-        prefix = f"item:{item_id}:{due_at}:{due.stage}:"
+        stage = due.stage
+        prefix = f"item:{item_id}:{due_at}:{stage}:"
         for name, email in recipients:
-            rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, due.stage,
+            rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, stage,
                              name, email, cc, encoded, due.fire_at, due.rung.any_hour, config))
     if notice:
         reminder = ReminderKind.MEETING_CANCEL if cancelled else ReminderKind.MEETING_CHANGE
@@ -257,11 +264,16 @@ def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, 
         lowered = email.lower()
         cc = [e for e in cc if e.lower() != lowered]
     return NewRow(key, item_id, reminder.value, stage, email, name,
-                  json.dumps(cc) if cc else "[]", context, send_after, any_hour,
+                  _json_list(tuple(cc)) if cc else "[]", context, send_after, any_hour,
                   message_id_for(key, config.mail_domain))
 
 
 # Raw driver SQL for the same reason as models.outbox.insert_new: this runs once per due item.
+@lru_cache(maxsize=1024)  # cc lists repeat: a unit's contact, the bureau's people
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
 _PUSH_SQLITE = "UPDATE item SET next_action_at = ? WHERE id = ?"
 _PUSH_PG = """
 UPDATE item SET next_action_at = v.t
