@@ -107,8 +107,9 @@ def insert_new(session: Session, rows: list[NewRow], *, now: datetime) -> Counte
 
     This is the sweep's cost centre, so it speaks to the driver directly: SQLAlchemy's
     per-row parameter processing and psycopg's per-statement parsing cost more than the insert.
-    PostgreSQL gets one statement over one array per column (no bind-parameter limit); SQLite
-    one prepared statement run by ``executemany``.
+    PostgreSQL gets one statement over one array per column (no bind-parameter limit), sent
+    in binary (``%b``: psycopg quotes text arrays element by element in Python, ~50x slower);
+    SQLite one prepared statement run by ``executemany``. Ids follow the order of ``rows``.
     """
     if not rows:
         return Counter()

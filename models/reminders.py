@@ -268,12 +268,12 @@ def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, 
                   message_id_for(key, config.mail_domain))
 
 
-# Raw driver SQL for the same reason as models.outbox.insert_new: this runs once per due item.
 @lru_cache(maxsize=1024)  # cc lists repeat: a unit's contact, the bureau's people
 def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
 
 
+# Driver SQL for the reason given at models.outbox.insert_new: this runs for every due item.
 _PUSH_SQLITE = "UPDATE item SET next_action_at = ? WHERE id = ?"
 _PUSH_PG = """
 UPDATE item SET next_action_at = v.t
