@@ -8,23 +8,26 @@ unique key), and on PostgreSQL concurrent sweeps skip each other's locked items.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, update
+import sqlalchemy as sa
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from duban.db import session_scope
 from models import meetings
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
-from models.deadlines import local_date, workdays_overdue
+from models.deadlines import Deadline, local_date, workdays_overdue
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind
-from models.ladder import DEFAULT_LADDER, Audience, LadderClock, Rung, next_fire_after, owed
-from models.outbox import drop_superseded, enqueue, message_id_for
+from models.ladder import DEFAULT_LADDER, Audience, Due, LadderClock, Rung, next_fire_after, owed
+from models.outbox import NewRow, drop_superseded, insert_new, message_id_for
 from models.recurring import generate
 from models.tables import Item, LadderRung, Person, Unit
 from models.views import deadline_of
@@ -110,43 +113,72 @@ class Audiences:
         return self.bureau
 
 
-def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
-                 calendar: WorkCalendar) -> dict[str, Any]:
-    """What a reminder about this item says; stored with the outbox row, rendered later."""
-    deadline = deadline_of(item)
-    today = local_date(now, config.tz)
-    overdue_days = workdays_overdue(item.status, deadline, item.due_at, now=now, tz=config.tz,
-                                    calendar=calendar)
+@dataclass(frozen=True)
+class DayCounts:
+    days_overdue: int
+    workdays_left: int
+
+
+def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now: datetime,
+               tz: ZoneInfo, calendar: WorkCalendar) -> DayCounts:
+    return DayCounts(
+        days_overdue=workdays_overdue(status, deadline, due_at, now=now, tz=tz, calendar=calendar),
+        workdays_left=0 if now > due_at
+        else max(0, calendar.workdays_between(local_date(now, tz), deadline.day)),
+    )
+
+
+def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
+             config: EngineConfig) -> dict[str, Any]:
     return {
         "item": {
             "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
             "unit": unit.name, "person": item.person, "deadline": str(deadline),
-            "days_overdue": overdue_days,
-            "workdays_left": 0 if now > item.due_at
-            else max(0, calendar.workdays_between(today, deadline.day)),
+            "days_overdue": days.days_overdue, "workdays_left": days.workdays_left,
             "measure": item.measure, "detail": item.detail, "source": item.source,
         },
         "unit_contact": unit.contact_name,
         "leader": unit.leader_name,
         "bureau": config.bureau,
-        "now": now.astimezone(config.tz).strftime("%Y-%m-%d %H:%M"),
+        "now": _local_minute(now, config.tz),
     }
 
 
-def _row(item: Item, *, key: str, reminder: ReminderKind, stage: str, name: str, email: str,
-         cc: list[str], context: dict[str, Any], send_after: datetime, any_hour: bool,
-         now: datetime, config: EngineConfig) -> dict[str, Any]:
-    return {
-        "dedupe_key": key, "item_id": item.id, "reminder": reminder.value, "stage": stage,
-        "recipient": email, "recipient_name": name,
-        "cc": [e for e in cc if e.lower() != email.lower()],
-        "context": {**context, "recipient_name": name}, "status": "pending",
-        "send_after": send_after, "attempts": 0, "any_hour": any_hour,
-        "message_id": message_id_for(key, config.mail_domain), "created_at": now,
-    }
+@lru_cache(maxsize=16)  # one instant per sweep, thousands of items
+def _local_minute(now: datetime, tz: ZoneInfo) -> str:
+    return now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _meeting_context(session: Session, item: Item, unit: Unit, config: EngineConfig,
+def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
+                 calendar: WorkCalendar) -> dict[str, Any]:
+    """What a reminder about this item says; stored with the outbox row, rendered later."""
+    deadline = deadline_of(item)
+    days = day_counts(item.status, deadline, item.due_at, now=now, tz=config.tz,
+                      calendar=calendar)
+    return _context(item, unit, deadline, days, now=now, config=config)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ladder's answer for one open item: what it is owed now, when to look again, and
+    the day counts its reminders quote. Depends only on (ladder, deadline, due_at, now)."""
+
+    dues: tuple[Due, ...]
+    upcoming: datetime | None
+    days: DayCounts
+
+
+def plan(ladder: tuple[Rung, ...], deadline: Deadline, due_at: datetime, *, now: datetime,
+         clock: LadderClock) -> Plan:
+    return Plan(
+        dues=tuple(owed(ladder, deadline, due_at, now=now, clock=clock)),
+        upcoming=next_fire_after(ladder, deadline, now=now, clock=clock),
+        days=day_counts(ItemStatus.NOT_STARTED, deadline, due_at, now=now, tz=clock.tz,
+                        calendar=clock.calendar),
+    )
+
+
+def _meeting_context(session: Session, item, unit, config: EngineConfig,
                      *, cancel: bool = False) -> dict[str, Any]:
     template = meetings.template_of(session, item)
     start, end = meetings.span(item, template)
@@ -162,48 +194,104 @@ def _meeting_context(session: Session, item: Item, unit: Unit, config: EngineCon
     }
 
 
-def _rows_for_item(session: Session, item: Item, unit: Unit, ladder: tuple[Rung, ...],
-                   audiences: Audiences, *, now: datetime, config: EngineConfig,
-                   calendar: WorkCalendar, clock: LadderClock,
-                   report: SweepReport) -> list[dict[str, Any]]:
+# The sweep reads plain rows, not ORM objects: the item's fields and its unit's, under names
+# that let one row stand for both ``item`` and ``unit`` below (and in models.meetings).
+ITEM = Item.__table__  # type: ignore[attr-defined]
+UNIT = Unit.__table__  # type: ignore[attr-defined]
+SWEEP_COLUMNS = (
+    ITEM.c.id, ITEM.c.code, ITEM.c.title, ITEM.c.kind, ITEM.c.person, ITEM.c.measure,
+    ITEM.c.detail, ITEM.c.source, ITEM.c.unit_id, ITEM.c.deadline_date, ITEM.c.deadline_time,
+    ITEM.c.due_at, ITEM.c.status, ITEM.c.template_id, ITEM.c.parent_id, ITEM.c.ics_sequence,
+    UNIT.c.name, UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_name,
+    UNIT.c.leader_email,
+)
+
+
+def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audiences, *,
+                   now: datetime, config: EngineConfig, clock: LadderClock,
+                   report: SweepReport) -> list[NewRow]:
+    """The outbox rows one item is owed. ``item`` is a row of SWEEP_COLUMNS (item and unit);
+    ``plan_`` is None for a closed item."""
     is_meeting = item.kind is ItemKind.MEETING
     cancelled = item.status is ItemStatus.CANCELLED
-    dues = [] if item.status.is_closed else \
-        owed(ladder, deadline_of(item), item.due_at, now=now, clock=clock)
+    dues = plan_.dues if plan_ is not None else ()
     if dues and item.parent_id is not None:
         # Minutes are not chased before the meeting they record has ended.
         parent = session.get(Item, item.parent_id)
         if parent is not None:
             held_at = meetings.span(parent, meetings.template_of(session, parent))[1]
-            dues = [d for d in dues if d.fire_at >= held_at]
+            dues = tuple(d for d in dues if d.fire_at >= held_at)
     # A moved or cancelled meeting owes its invitees an update carrying the new SEQUENCE.
     notice = is_meeting and item.ics_sequence > 0 and (cancelled or not item.status.is_closed)
     if not dues and not notice:
         return []
-    context = item_context(item, unit, now=now, config=config, calendar=calendar)
+    deadline = deadline_of(item)
+    days = plan_.days if plan_ is not None else day_counts(
+        item.status, deadline, item.due_at, now=now, tz=config.tz, calendar=clock.calendar)
+    context = _context(item, item, deadline, days, now=now, config=config)
     invitees: list[tuple[str, str]] = []
     if is_meeting:
-        context.update(_meeting_context(session, item, unit, config, cancel=cancelled))
+        context.update(_meeting_context(session, item, item, config, cancel=cancelled))
         invitees = meetings.attendees(session, item)
+    # One encoding per item: its rows differ only in recipient (recipient_name is a column).
+    encoded = json.dumps(context)
     rows = []
+    item_id = item.id
+    due_at = item.due_at.isoformat()
     for due in dues:
-        recipients = audiences.of(due.rung.to, unit, invitees)
+        recipients = audiences.of(due.rung.to, item, invitees)
         if not recipients:
             report.no_recipient += 1
-        cc = [e for _, e in audiences.of(due.rung.cc, unit, invitees)] if due.rung.cc else []
+        cc = [e for _, e in audiences.of(due.rung.cc, item, invitees)] if due.rung.cc else []
+        stage = due.stage
+        prefix = f"item:{item_id}:{due_at}:{stage}:"
         for name, email in recipients:
-            key = f"item:{item.id}:{item.due_at.isoformat()}:{due.stage}:{email.lower()}"
-            rows.append(_row(item, key=key, reminder=due.rung.kind, stage=due.stage, name=name,
-                             email=email, cc=cc, context=context, send_after=due.fire_at,
-                             any_hour=due.rung.any_hour, now=now, config=config))
+            rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, stage,
+                             name, email, cc, encoded, due.fire_at, due.rung.any_hour, config))
     if notice:
         reminder = ReminderKind.MEETING_CANCEL if cancelled else ReminderKind.MEETING_CHANGE
         for name, email in invitees:
-            key = f"meeting:{item.id}:seq{item.ics_sequence}:{email.lower()}"
-            rows.append(_row(item, key=key, reminder=reminder, stage=f"seq{item.ics_sequence}",
-                             name=name, email=email, cc=[], context=context, send_after=now,
-                             any_hour=True, now=now, config=config))
+            key = f"meeting:{item_id}:seq{item.ics_sequence}:{email.lower()}"
+            rows.append(_row(key, item_id, reminder, f"seq{item.ics_sequence}", name, email, [],
+                             encoded, now, True, config))
     return rows
+
+
+def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, email: str,
+         cc: list[str], context: str, send_after: datetime, any_hour: bool,
+         config: EngineConfig) -> NewRow:
+    if cc:
+        lowered = email.lower()
+        cc = [e for e in cc if e.lower() != lowered]
+    return NewRow(key, item_id, reminder.value, stage, email, name,
+                  _json_list(tuple(cc)) if cc else "[]", context, send_after, any_hour,
+                  message_id_for(key, config.mail_domain))
+
+
+@lru_cache(maxsize=1024)  # cc lists repeat: a unit's contact, the bureau's people
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
+# Driver SQL for the reason given at models.outbox.insert_new: this runs for every due item.
+_PUSH_SQLITE = "UPDATE item SET next_action_at = ? WHERE id = ?"
+_PUSH_PG = """
+UPDATE item SET next_action_at = v.t
+FROM unnest(%(ids)b::int[], %(ts)b::timestamptz[]) AS v(id, t)
+WHERE item.id = v.id
+"""
+
+
+def push_next_actions(session: Session, pushes: list[tuple[int, datetime | None]]) -> None:
+    """Set each item's next action time (None: never again, the item is closed)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        ids, times = zip(*pushes, strict=True)
+        conn.exec_driver_sql(_PUSH_PG, {"ids": list(ids), "ts": list(times)})
+    else:
+        # The ORM's own conversion: SQLite keeps instants as text in one exact format.
+        instant = ITEM.c.next_action_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        conn.exec_driver_sql(_PUSH_SQLITE, [(instant(t), i) for i, t in pushes])
 
 
 def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
@@ -218,43 +306,42 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         ladders = load_ladders(session)
         audiences = Audiences.load(session)
     clock = LadderClock(tz=config.tz, calendar=calendar, office_start=config.office_start)
-    item_table = Item.__table__  # type: ignore[attr-defined]
-    push_next = (
-        update(item_table)
-        .where(item_table.c.id == bindparam("b_id"))
-        .values(next_action_at=bindparam("b_next", type_=item_table.c.next_action_at.type))
+    # Items needing action at one instant share few deadlines: each distinct one is planned once.
+    plans: dict[tuple, Plan] = {}
+    query = (
+        sa.select(*SWEEP_COLUMNS)
+        .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+        .where(ITEM.c.next_action_at <= now)
+        .order_by(ITEM.c.next_action_at)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True, of=ITEM)  # SQLite: ignored
     )
     while True:
         with session_scope(engine) as session:
-            query = (
-                select(Item, Unit)
-                .join(Unit, col(Item.unit_id) == col(Unit.id))
-                .where(col(Item.next_action_at) <= now)
-                .order_by(col(Item.next_action_at))
-                .limit(batch_size)
-                .with_for_update(skip_locked=True, of=Item)  # SQLite: ignored
-            )
-            batch = list(session.exec(query))
+            batch = session.connection().execute(query).all()
             if not batch:
                 break
-            rows: list[dict[str, Any]] = []
-            pushes = []
-            for item, unit in batch:
-                ladder = ladder_for(ladders, item.kind)
-                rows += _rows_for_item(session, item, unit, ladder, audiences, now=now,
-                                       config=config, calendar=calendar, clock=clock,
-                                       report=report)
-                upcoming = None if item.status.is_closed else next_fire_after(
-                    ladder, deadline_of(item), now=now, clock=clock)
-                pushes.append({"b_id": item.id, "b_next": upcoming})
-            for row in enqueue(session, rows):
-                report.queued[row["reminder"]] += 1
+            rows: list[NewRow] = []
+            pushes: list[tuple[int, datetime | None]] = []
+            for item in batch:
+                plan_ = None
+                if not item.status.is_closed:
+                    kind = item.kind.value if item.kind.value in ladders else DEFAULT_KIND
+                    key = (kind, item.deadline_date, item.deadline_time, item.due_at)
+                    plan_ = plans.get(key)
+                    if plan_ is None:
+                        plan_ = plans[key] = plan(ladders[kind], deadline_of(item), item.due_at,
+                                                  now=now, clock=clock)
+                rows += _rows_for_item(session, item, plan_, audiences, now=now, config=config,
+                                       clock=clock, report=report)
+                pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
+            report.queued.update(insert_new(session, rows, now=now))
             owed_stages: dict[int, set[str]] = {}
             for row in rows:
-                if row["dedupe_key"].startswith("item:"):
-                    owed_stages.setdefault(row["item_id"], set()).add(row["stage"])
+                if row.dedupe_key.startswith("item:"):
+                    owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
             report.superseded += drop_superseded(session, owed_stages, now=now)
-            session.connection().execute(push_next, pushes)
+            push_next_actions(session, pushes)
             report.items += len(batch)
         if len(batch) < batch_size:
             break

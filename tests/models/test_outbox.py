@@ -3,22 +3,27 @@ recorded outcomes with backoff, and withdrawn reminders."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Text, cast
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from duban.db import session_scope
 from models.outbox import (
     MAX_ATTEMPTS,
+    NewRow,
     Outcome,
     backoff,
     claim,
     drop_pending,
     drop_superseded,
     enqueue,
+    insert_new,
     message_id_for,
     record,
 )
@@ -98,7 +103,8 @@ def test_claimed_rows_return_what_the_sender_needs(engine):
     [c] = claim(engine, worker="w", now=NOW, lease=LEASE, limit=1)
     assert (c.reminder.value, c.stage, c.recipient, c.recipient_name, c.cc) == (
         "逾期催办", "overdue#0", "youfu@example.org", "刘洋", [])
-    assert c.context == {"k": "a"}
+    # The name is its own column; templates find it in the context too.
+    assert c.context == {"k": "a", "recipient_name": "刘洋"}
     assert c.message_id == message_id_for("a", "duban.example.org")
 
 
@@ -245,3 +251,61 @@ def test_enqueue_takes_more_rows_than_one_statement_may_bind(engine):
     rows = [row(f"bulk-{n}") for n in range(6000)]
     assert len(put(engine, *rows)) == 6000
     assert put(engine, *rows[:10], row("bulk-new")) == [row("bulk-new")]
+
+
+def new_row(key: str, *, item_id: int | None = None, reminder: str = "逾期催办",
+            cc: list[str] | None = None, context: dict | None = None,
+            any_hour: bool = False) -> NewRow:
+    return NewRow(key, item_id, reminder, "overdue#0", "youfu@example.org", "刘洋",
+                  json.dumps(cc or []), json.dumps(context or {"k": key}), NOW, any_hour,
+                  message_id_for(key, "duban.example.org"))
+
+
+def insert(engine, *rows: NewRow, now: datetime = NOW) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return dict(insert_new(session, list(rows), now=now))
+
+
+def test_insert_new_stores_what_enqueue_stores(engine):
+    with session_scope(engine) as session:
+        make_unit(session)
+        item_id = make_item(session).id
+    context = {"item": {"title": '关于"引号"与\\反斜杠的事项', "code": None, "days": 3},
+               "list": [1, None, "二"], "bureau": "区退役军人事务局"}
+    cc = ["wu.lixin@example.org", "duban1@example.org"]
+    for suffix, owner, any_hour in (("item", item_id, True), ("none", None, False)):
+        put(engine, {**row(f"old-{suffix}", item_id=owner), "cc": cc, "context": context,
+                     "any_hour": any_hour})
+        assert insert(engine, new_row(f"new-{suffix}", item_id=owner, cc=cc, context=context,
+                                      any_hour=any_hour)) == {"逾期催办": 1}
+    rows = all_rows(engine)
+    columns = [c for c in Outbox.model_fields if c not in ("id", "dedupe_key", "message_id")]
+    for suffix in ("item", "none"):
+        old, new = rows[f"old-{suffix}"], rows[f"new-{suffix}"]
+        assert {c: getattr(new, c) for c in columns} == {c: getattr(old, c) for c in columns}
+        assert new.message_id == message_id_for(f"new-{suffix}", "duban.example.org")
+    # Byte for byte too (PostgreSQL's json type keeps the text as given).
+    with session_scope(engine) as session:
+        texts = dict(session.execute(sa_select(Outbox.dedupe_key, cast(Outbox.context, Text))).all())
+    assert texts["new-item"] == texts["old-item"] == json.dumps(context)
+
+
+def test_insert_new_counts_only_the_rows_it_added_by_kind_and_keeps_their_order(engine):
+    assert insert(engine) == {}
+    assert insert(engine, new_row("a"), new_row("b", reminder="督办"),
+                  new_row("c", reminder="督办")) == {"逾期催办": 1, "督办": 2}
+    # Existing keys and a key twice in one call are added (and counted) once.
+    assert insert(engine, new_row("b", reminder="督办"), new_row("d", reminder="通报"),
+                  new_row("a"), new_row("e", reminder="督办"),
+                  new_row("d", reminder="通报")) == {"通报": 1, "督办": 1}
+    assert insert(engine, new_row("a"), new_row("e", reminder="督办")) == {}
+    assert list(all_rows(engine)) == ["a", "b", "c", "d", "e"]  # ordered by id
+    assert {r.status for r in all_rows(engine).values()} == {OutboxStatus.PENDING}
+
+
+def test_insert_new_takes_more_rows_than_one_statement_may_bind(engine):
+    # 6,000 rows × 11 values: past PostgreSQL's 65,535 bind parameters per statement.
+    rows = [new_row(f"bulk-{n}") for n in range(6000)]
+    assert insert(engine, *rows) == {"逾期催办": 6000}
+    assert insert(engine, *rows[:10], new_row("bulk-new")) == {"逾期催办": 1}
+    assert len(all_rows(engine)) == 6001

@@ -10,16 +10,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
 from duban.db import session_scope
 from models.calendar import WorkCalendar
+from models.calendar_store import calendar_from_db
 from models.delivery import deliver
 from models.items import cancel_item, complete_item, update_item
-from models.reminders import EngineConfig, sweep
-from models.tables import Item, Outbox, OutboxStatus, Person
+from models.ladder import LadderClock, next_fire_after, owed
+from models.outbox import claim
+from models.reminders import EngineConfig, item_context, ladder_for, load_ladders, sweep
+from models.tables import Item, Outbox, OutboxStatus, Person, Unit
 from models.units import add_person
+from models.views import deadline_of
 from notifications.transport import SmtpTransport
 from tests.factories import T0, make_item, make_unit
 
@@ -370,3 +374,101 @@ def test_an_unsent_催办_gives_way_to_the_next_one_and_other_stages_stay(bureau
     assert {r.status for r in outbox(bureau) if r.stage != "overdue#3"} == {OutboxStatus.SENT,
                                                                           OutboxStatus.PENDING}
     assert [r.stage for r in outbox(bureau, status=OutboxStatus.PENDING)] == ["overdue#5"]
+
+
+# --- batches: plain rows, one plan per deadline, one statement per batch --------------------
+
+def test_items_sharing_a_date_but_not_a_ladder_or_a_time_each_get_their_own_reminders(bureau):
+    # The sweep plans each (ladder, deadline, due instant) once per run; nothing may carry
+    # over between items that share only part of that. The oracle is the pure ladder itself.
+    ids = [
+        new_item(bureau, deadline="2026-12-02"),
+        new_item(bureau, title="同日限时", deadline="2026-12-02 15:00"),
+        new_item(bureau, title="同日会议", kind="会议", deadline="2026-12-02 15:00"),
+        new_item(bureau, title="同日任务", kind="任务", deadline="2026-12-02"),
+        new_item(bureau, title="逾期一", deadline="2026-11-20"),
+        new_item(bureau, title="逾期二", deadline="2026-11-25"),
+        new_item(bureau, title="逾期三", deadline="2026-11-20 12:00"),
+    ]
+    report = sweep(bureau, now=NOW, config=CONFIG)
+    assert report.items == len(ids)
+
+    with session_scope(bureau) as session:
+        calendar = calendar_from_db(session)
+        ladders = load_ladders(session)
+        items = {i: session.get(Item, i) for i in ids}
+        unit = session.exec(select(Unit)).one()
+    clock = LadderClock(tz=SHANGHAI, calendar=calendar, office_start=CONFIG.office_start)
+    stages = {}
+    for item_id, it in items.items():
+        ladder = ladder_for(ladders, it.kind)
+        owed_now = owed(ladder, deadline_of(it), it.due_at, now=NOW, clock=clock)
+        stages[item_id] = {d.stage for d in owed_now}
+        rows = outbox(bureau, item_id=item_id)
+        assert {r.stage for r in rows} == stages[item_id]
+        assert {(r.stage, r.send_after) for r in rows} == {(d.stage, d.fire_at) for d in owed_now}
+        assert it.next_action_at == next_fire_after(ladder, deadline_of(it), now=NOW, clock=clock)
+        expected = item_context(it, unit, now=NOW, config=CONFIG, calendar=calendar)
+        for r in rows:
+            assert {k: r.context[k] for k in expected} == expected
+            assert r.dedupe_key.startswith(f"item:{item_id}:{it.due_at.isoformat()}:")
+    # The same date owes different things by ladder and by time of day.
+    assert stages[ids[0]] != stages[ids[2]]
+    assert len({frozenset(stages[i]) for i in ids[4:]}) > 1
+
+
+def test_reminders_store_no_recipient_name_in_the_context_and_claims_add_it(bureau):
+    new_item(bureau, deadline="2026-11-20")
+    sweep(bureau, now=NOW, config=CONFIG)
+    stored = outbox(bureau)
+    assert stored and all("recipient_name" not in r.context for r in stored)
+    claimed = claim(bureau, worker="w", now=NOW, lease=timedelta(minutes=5), limit=100)
+    assert len(claimed) == len(stored)
+    assert all(c.context["recipient_name"] == c.recipient_name for c in claimed)
+    by_id = {r.id: r for r in stored}
+    assert all({**by_id[c.id].context, "recipient_name": c.recipient_name} == c.context
+               for c in claimed)
+
+
+def test_a_batch_of_closed_items_only_is_pushed_to_never(bureau):
+    closed = [new_item(bureau, title=f"已办结{n}", deadline="2026-11-10") for n in range(3)]
+    with session_scope(bureau) as session:
+        for item_id in closed:
+            complete_item(session, item_id, at=None, actor="test", now=T0)
+        session.execute(update(Item).values(next_action_at=T0))  # looked at once more
+    report = sweep(bureau, now=NOW, config=CONFIG, batch_size=2)
+    assert (report.items, report.total) == (3, 0)
+    assert [item(bureau, i).next_action_at for i in closed] == [None, None, None]
+
+
+def test_a_rerun_counts_only_the_reminders_it_added(bureau):
+    item_id = new_item(bureau, deadline="2026-11-20")
+    sweep(bureau, now=NOW, config=CONFIG)
+    with session_scope(bureau) as session:
+        # Forget one circulation and the escalation, then look at the item again.
+        session.execute(delete(Outbox).where(col(Outbox.recipient) == HEAD))
+        session.execute(delete(Outbox).where(col(Outbox.stage) == "escalation"))
+        session.execute(update(Item).where(col(Item.id) == item_id).values(next_action_at=T0))
+    again = sweep(bureau, now=NOW, config=CONFIG)
+    assert (again.items, dict(again.queued)) == (1, {"通报": 1, "督办": 1})
+    assert len(outbox(bureau)) == 5
+
+
+def test_a_batch_owing_more_values_than_one_statement_may_bind(bureau):
+    # 1,000 items at the 通报 stage with five bureau people owe 7 rows each: 7,000 rows of 11
+    # values, past PostgreSQL's 65,535 bind parameters, all in one batch.
+    with session_scope(bureau) as session:
+        for n in (3, 4):
+            add_person(session, name=f"督办员{n}", role="督办人员", email=f"duban{n}@example.org",
+                       phone=None, actor="test", now=T0)
+    first = new_item(bureau, deadline="2026-11-20")
+    table = Item.__table__  # type: ignore[attr-defined]
+    with session_scope(bureau) as session:
+        template = dict(session.execute(select(table).where(table.c.id == first)).mappings().one())
+        del template["id"]
+        session.execute(insert(table), [{**template, "title": f"批量事项{n}"} for n in range(999)])
+    report = sweep(bureau, now=NOW, config=CONFIG, batch_size=1000)
+    assert report.items == 1000
+    assert dict(report.queued) == {"逾期催办": 1000, "督办": 1000, "通报": 5000}
+    assert len(outbox(bureau)) == 7000
+    assert len({r.message_id for r in outbox(bureau)}) == 7000
