@@ -22,7 +22,8 @@ from models.calendar_store import calendar_from_db
 from models.office import OfficeHours
 from models.outbox import Claimed, Outcome, claim, record
 from models.reminders import EngineConfig
-from notifications.ics import attach_invitation
+from notifications.addresses import named, parse_address
+from notifications.ics import invitation
 from notifications.render import render_email
 from notifications.transport import Transport
 
@@ -49,11 +50,11 @@ def template_name(claimed: Claimed) -> str:
 async def _send_one(row: Claimed, transport: Transport, *, sender: str,
                     templates_dir: Path | None, gate: asyncio.Semaphore) -> Outcome:
     try:
+        invite = invitation(row.context["ics"]) if "ics" in row.context else None
         message = render_email(template_name(row), row.context, sender=sender,
-                               to=[row.recipient], cc=row.cc, message_id=row.message_id,
-                               templates_dir=templates_dir)
-        if "ics" in row.context:
-            attach_invitation(message, row.context["ics"])
+                               to=[named(parse_address(row.recipient), row.recipient_name)],
+                               cc=row.cc, message_id=row.message_id, templates_dir=templates_dir,
+                               invitation=invite)
     except (RenderError, TransportError) as exc:
         return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
     try:

@@ -130,7 +130,8 @@ def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
             OUTBOX.c.attempts,
         )).all()
     return sorted((Claimed(r.id, ReminderKind(r.reminder), r.stage, r.recipient,
-                           r.recipient_name, list(r.cc), dict(r.context), r.message_id,
+                           r.recipient_name, list(r.cc),
+                           {**r.context, "recipient_name": r.recipient_name}, r.message_id,
                            r.attempts) for r in rows), key=lambda c: c.id)
 
 

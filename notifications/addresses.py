@@ -10,6 +10,7 @@ import email.policy
 import unicodedata
 from collections.abc import Sequence
 from email.headerregistry import Address
+from functools import lru_cache
 
 from duban.errors import TransportError
 
@@ -27,12 +28,14 @@ def visible(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse_address(raw: str, *, role: str = "收件地址") -> Address:
     """Parse one address, ``"刘洋 <youfu@example.org>"`` or ``"youfu@example.org"``.
 
     Raises TransportError(permanent=True) when ``raw`` is not exactly one well-formed address
     with a local part and a domain, or contains a control character (CR/LF among them): such a
-    value could otherwise smuggle a header into the message.
+    value could otherwise smuggle a header into the message. Pure and cached: a batch names the
+    same people again and again, and the header parser costs about 0.1 ms an address.
     """
     def refuse(reason: str) -> TransportError:
         return TransportError(f"{role} “{visible(str(raw))}” 无效：{reason}", permanent=True)
@@ -57,17 +60,27 @@ def parse_address(raw: str, *, role: str = "收件地址") -> Address:
                    domain=address.domain)
 
 
-def parse_addresses(raws: Sequence[str], *, role: str = "收件地址") -> list[Address]:
+def named(address: Address, name: str | None) -> Address:
+    """``address`` with ``name`` as its display name unless it already has one (the outbox keeps
+    a recipient's name beside the bare address). The builder cleans and encodes names."""
+    if not name or address.display_name:
+        return address
+    return Address(display_name=name.replace("\r", " ").replace("\n", " "),
+                   username=address.username, domain=address.domain)
+
+
+def parse_addresses(raws: Sequence[str | Address], *, role: str = "收件地址") -> list[Address]:
     """Parse each entry with :func:`parse_address`, dropping repeats of the same mailbox.
 
-    A bare string is one address, not a sequence of characters.
+    A bare string is one address, not a sequence of characters; an ``Address`` is taken as
+    already parsed here (by :func:`parse_address`, maybe then :func:`named`).
     """
     if isinstance(raws, str):
         raws = [raws]
     seen: set[str] = set()
     result = []
     for raw in raws:
-        address = parse_address(raw, role=role)
+        address = raw if isinstance(raw, Address) else parse_address(raw, role=role)
         if address.addr_spec.lower() not in seen:
             seen.add(address.addr_spec.lower())
             result.append(address)

@@ -98,7 +98,7 @@ def test_claimed_rows_return_what_the_sender_needs(engine):
     [c] = claim(engine, worker="w", now=NOW, lease=LEASE, limit=1)
     assert (c.reminder.value, c.stage, c.recipient, c.recipient_name, c.cc) == (
         "逾期催办", "overdue#0", "youfu@example.org", "刘洋", [])
-    assert c.context == {"k": "a"}
+    assert c.context == {"k": "a", "recipient_name": "刘洋"}  # the name from its column
     assert c.message_id == message_id_for("a", "duban.example.org")
 
 
