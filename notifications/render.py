@@ -16,6 +16,7 @@ parses the bytes back into an ``EmailMessage`` (``policy.default``) for whoever 
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 import email.policy
 import hashlib
@@ -24,7 +25,6 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -113,17 +113,26 @@ def _environment(templates_dir: Path | None) -> Environment:
     )
 
 
+def _too_big(name: str) -> RenderError:
+    return RenderError(f"模板 {name} 的渲染结果超过 {MAX_PART_BYTES // 1024} KiB 上限，已拒绝")
+
+
 def _render_part(env: Environment, name: str, context: dict[str, Any]) -> str:
     """One template rendered to text; every failure becomes a RenderError naming the template."""
     try:
         chunks, size = [], 0
         # Streaming lets the size limit stop a runaway loop before its output is held whole.
+        # Characters are counted as it runs (never more than bytes; encoding every chunk cost
+        # more than the rendering), bytes once at the end.
         for chunk in env.get_template(name).generate(context):
-            size += len(chunk.encode("utf-8"))
+            size += len(chunk)
             if size > MAX_PART_BYTES:
-                raise RenderError(f"模板 {name} 的渲染结果超过 {MAX_PART_BYTES // 1024} KiB 上限，已拒绝")
+                raise _too_big(name)
             chunks.append(chunk)
-        return "".join(chunks)
+        text = "".join(chunks)
+        if size * 4 > MAX_PART_BYTES and len(text.encode("utf-8")) > MAX_PART_BYTES:
+            raise _too_big(name)
+        return text
     except RenderError:
         raise
     except TemplateNotFound as exc:
@@ -228,22 +237,47 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
 _CRLF = "\r\n"
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 _METHOD = re.compile(r"^[A-Z][A-Z-]{0,30}$")
-_MAX_PLAIN_PHRASE = 60  # longer display names are folded as encoded words
+_PLAIN_CHARS = 60  # longer ASCII text is sent as encoded words too: short header lines
+_WORD_BYTES = 39   # UTF-8 bytes per encoded word: 52 base64 characters, 64 with the wrapping
+
+
+def _encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 base64 encoded words, one per folded line, each at most 64 characters
+    and never splitting a character. (``email.header.Header`` does the same at 0.1 ms a call,
+    weighing Q against B encoding character by character.)"""
+    data = text.encode("utf-8")
+    words, start = [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode('ascii')}?=")
+        start = end
+    return (_CRLF + " ").join(words)
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and len(text) <= _PLAIN_CHARS and "=?" not in text
 
 
 def _phrase(name: str) -> str:
-    """A display name (already cleaned) as header text: RFC 2047 encoded words when not plain
-    short ASCII, so it can neither break the line nor be read as part of the address."""
-    if name.isascii() and len(name) <= _MAX_PLAIN_PHRASE:
-        if not _SPECIALS.search(name):
-            return name
+    """A display name (already cleaned) as header text: encoded words unless plain short ASCII, so
+    it can neither break the line nor be read as part of the address."""
+    if not _plain(name):
+        return _encoded_words(name)
+    if _SPECIALS.search(name):
         return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return Header(name, "utf-8").encode(linesep=_CRLF)
+    return name
+
+
+@lru_cache(maxsize=1024)
+def _mailbox_text(name: str, addr_spec: str) -> str:
+    name = clean_subject(name)  # names come from data: no CR/LF or controls, ever
+    return f"{_phrase(name)} <{addr_spec}>" if name else addr_spec
 
 
 def _mailbox(address: Address) -> str:
-    name = clean_subject(address.display_name)  # names come from data: no CR/LF or controls, ever
-    return f"{_phrase(name)} <{address.addr_spec}>" if name else address.addr_spec
+    return _mailbox_text(address.display_name, address.addr_spec)
 
 
 def _address_header(field: str, addresses: list[Address]) -> str:
@@ -251,13 +285,14 @@ def _address_header(field: str, addresses: list[Address]) -> str:
 
 
 def _subject_header(subject: str) -> str:
-    if subject.isascii():
-        return "Subject: " + Header(subject, "us-ascii", header_name="Subject").encode(linesep=_CRLF)
-    return "Subject: " + Header(subject, "utf-8", header_name="Subject").encode(linesep=_CRLF)
+    return "Subject: " + (subject if _plain(subject) else _encoded_words(subject))
 
 
 def _base64(data: bytes) -> str:
-    return base64.encodebytes(data).decode("ascii").replace("\n", _CRLF)
+    """Base64 in 76-character CRLF lines (RFC 2045); one encoding call, then slices (``encodebytes``
+    calls the encoder once per line)."""
+    text = binascii.b2a_base64(data, newline=False).decode("ascii")
+    return "".join(text[i:i + 76] + _CRLF for i in range(0, len(text), 76))
 
 
 def _text_part(subtype: str, text: str) -> str:
