@@ -33,7 +33,8 @@ def parse_address(raw: str, *, role: str = "收件地址") -> Address:
     """Parse one address, ``"刘洋 <youfu@example.org>"`` or ``"youfu@example.org"``.
 
     Raises TransportError(permanent=True) when ``raw`` is not exactly one well-formed address
-    with a local part and a domain, or contains a control character (CR/LF among them): such a
+    with an ASCII local part and a domain (a non-ASCII domain is returned in its IDNA form),
+    or contains a control character (CR/LF among them): such a
     value could otherwise smuggle a header into the message. Pure and cached: a batch names the
     same people again and again, and the header parser costs about 0.1 ms an address.
     """
@@ -56,8 +57,11 @@ def parse_address(raw: str, *, role: str = "收件地址") -> Address:
     address = addresses[0]
     if not address.username or not address.domain or " " in address.domain:
         raise refuse("缺少用户名或域名")
-    return Address(display_name=address.display_name, username=address.username,
-                   domain=address.domain)
+    try:  # a Chinese domain name travels as its ASCII (IDNA) form: no SMTPUTF8 needed
+        domain = address.domain if address.domain.isascii() else address.domain.encode("idna").decode()
+    except UnicodeError:
+        raise refuse("域名无效") from None
+    return Address(display_name=address.display_name, username=address.username, domain=domain)
 
 
 def named(address: Address, name: str | None) -> Address:
@@ -72,15 +76,18 @@ def named(address: Address, name: str | None) -> Address:
 def parse_addresses(raws: Sequence[str | Address], *, role: str = "收件地址") -> list[Address]:
     """Parse each entry with :func:`parse_address`, dropping repeats of the same mailbox.
 
-    A bare string is one address, not a sequence of characters; an ``Address`` is taken as
-    already parsed here (by :func:`parse_address`, maybe then :func:`named`).
+    A bare string is one address, not a sequence of characters; an ``Address`` (e.g. from
+    :func:`named`) keeps its display name, and its mailbox is checked like a string's.
     """
     if isinstance(raws, str):
         raws = [raws]
     seen: set[str] = set()
     result = []
     for raw in raws:
-        address = raw if isinstance(raw, Address) else parse_address(raw, role=role)
+        if isinstance(raw, Address):
+            address = named(parse_address(raw.addr_spec, role=role), raw.display_name)
+        else:
+            address = parse_address(raw, role=role)
         if address.addr_spec.lower() not in seen:
             seen.add(address.addr_spec.lower())
             result.append(address)

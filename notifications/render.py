@@ -163,17 +163,13 @@ class Invitation:
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    """A message ready to send: the SMTP envelope, the Message-ID and the exact bytes (CRLF lines).
-
-    ``smtputf8`` is true when an address is not ASCII: such a message may only go to a server
-    that offers SMTPUTF8 (RFC 6531), and its headers carry those addresses as UTF-8.
-    """
+    """A message ready to send: the SMTP envelope, the Message-ID and the exact bytes (CRLF lines,
+    7-bit: every part base64, every non-ASCII header word RFC 2047-encoded, addresses ASCII)."""
 
     sender: str
     recipients: tuple[str, ...]
     message_id: str
     data: bytes
-    smtputf8: bool = False
 
     @cached_property
     def message(self) -> EmailMessage:
@@ -224,12 +220,9 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
     html = _render_part(env, f"{template}.html.j2", values)
     data = _assemble(subject, text, html, from_address, to_addresses, cc_addresses, message_id,
                      date or datetime.now().astimezone(), invitation)
-    everyone = [from_address, *to_addresses, *cc_addresses]
-    return RenderedEmail(
-        sender=from_address.addr_spec,
-        recipients=tuple(a.addr_spec for a in [*to_addresses, *cc_addresses]),
-        message_id=message_id, data=data,
-        smtputf8=not all(a.addr_spec.isascii() for a in everyone))
+    return RenderedEmail(sender=from_address.addr_spec,
+                         recipients=tuple(a.addr_spec for a in [*to_addresses, *cc_addresses]),
+                         message_id=message_id, data=data)
 
 
 # -- the builder: headers and MIME parts written directly, every line CRLF-terminated and short --
@@ -334,6 +327,4 @@ def _assemble(subject: str, text: str, html: str, sender: Address, to: list[Addr
     body = _multipart("alternative", f"=_a{tag}", [_text_part("plain", text), _text_part("html", html)])
     if invitation is not None:
         body = _multipart("mixed", f"=_m{tag}", [body, _calendar_part(invitation)])
-    head = _CRLF.join(headers) + _CRLF
-    # Headers are ASCII except an address that needs SMTPUTF8 (see RenderedEmail.smtputf8).
-    return (head + body).encode("utf-8")
+    return (_CRLF.join(headers) + _CRLF + body).encode("ascii")

@@ -56,15 +56,13 @@ class Transport(Protocol):
 def outgoing(message: RenderedEmail | Message) -> RenderedEmail:
     """``message`` as sent: a RenderedEmail as it is; a hand-built message checked by
     ``envelope`` (TransportError(permanent=True) for a missing or malformed address) and
-    flattened once (``policy.SMTP``; UTF-8 headers only when an address needs SMTPUTF8)."""
+    flattened once with ``policy.SMTP``."""
     if isinstance(message, RenderedEmail):
         return message
     sender, recipients = envelope(message)
-    utf8 = not all(a.isascii() for a in [sender, *recipients])
-    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
     return RenderedEmail(sender=sender, recipients=tuple(recipients),
                          message_id=str(message.get("Message-ID", "")).strip(),
-                         data=message.as_bytes(policy=policy), smtputf8=utf8)
+                         data=message.as_bytes(policy=email.policy.SMTP))
 
 
 def envelope(message: Message) -> tuple[str, list[str]]:
@@ -149,8 +147,7 @@ class SmtpTransport:
         conn = None
         try:
             conn = await self._checkout()
-            refused, _ = await conn.sendmail(mail.sender, list(mail.recipients), mail.data,
-                                             mail_options=["SMTPUTF8"] if mail.smtputf8 else None)
+            refused, _ = await conn.sendmail(mail.sender, list(mail.recipients), mail.data)
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a connection that saw an error is never reused

@@ -119,7 +119,8 @@ def test_reminders_arrive_as_rendered_and_are_recorded(bureau, smtp_server):
         assert msg["Message-ID"] == row.message_id
         assert got.mail_from == "duban@example.org"
         assert got.rcpt_tos == [row.recipient, *row.cc]
-        assert [a.addr_spec for a in msg["To"].addresses] == [row.recipient]
+        assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
+            (row.recipient_name, row.recipient)]  # the name from the row's column
         cc = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
         assert cc == row.cc
         assert msg["Subject"] == subjects[row.reminder.value]
