@@ -143,6 +143,16 @@ def test_reminders_arrive_as_rendered_and_are_recorded(bureau, smtp_server):
     assert len(smtp_server.messages) == 5
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 4, 5])
+def test_batches_claimed_ahead_send_every_row_once(bureau, smtp_server, batch_size):
+    assert queue(bureau) == 5
+    report = run_deliver(bureau, smtp_server, batch_size=batch_size, concurrency=2)
+    assert (report.claimed, report.sent, report.retried, report.failed) == (5, 5, 0, 0)
+    assert sorted(m.message["Message-ID"] for m in smtp_server.messages) == sorted(
+        r.message_id for r in rows(bureau))
+    assert {r.status for r in rows(bureau)} == {OutboxStatus.SENT}
+
+
 def test_html_part_escapes_what_users_typed(bureau, smtp_server):
     queue(bureau, deadline="2026-11-30", title="关于<script>alert(1)</script>的整改")
     run_deliver(bureau, smtp_server)
