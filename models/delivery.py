@@ -43,6 +43,13 @@ class DeliveryReport:
     failed: int = 0
 
 
+def combined(reports: list[DeliveryReport]) -> DeliveryReport:
+    """The reports of senders that ran side by side, as one."""
+    return DeliveryReport(office_open=all(r.office_open for r in reports),
+                          claimed=sum(r.claimed for r in reports), sent=sum(r.sent for r in reports),
+                          retried=sum(r.retried for r in reports), failed=sum(r.failed for r in reports))
+
+
 def template_name(claimed: Claimed) -> str:
     return claimed.reminder.name.lower()
 
