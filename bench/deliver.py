@@ -123,12 +123,13 @@ class PerMessageTransport:
     async def send(self, message):
         import aiosmtplib
 
-        from notifications.transport import SendResult, envelope
+        from notifications.transport import SendResult, outgoing
 
-        sender, recipients = envelope(message)
+        mail = outgoing(message)
         self._gate = self._gate or asyncio.Semaphore(self.limit)
         async with self._gate:
-            refused, _ = await aiosmtplib.send(message, sender=sender, recipients=recipients,
+            refused, _ = await aiosmtplib.send(mail.data, sender=mail.sender,
+                                               recipients=list(mail.recipients),
                                                hostname=self.host, port=self.port,
                                                start_tls=False)
         return SendResult(refused={a: f"{r.code} {r.message}" for a, r in refused.items()})
@@ -155,7 +156,6 @@ def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes]]:
     from models.delivery import template_name
     from models.tables import Outbox
     from notifications.render import render_email
-    from notifications.transport import envelope
 
     outbox = Outbox.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
@@ -164,8 +164,7 @@ def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes]]:
     for r in rows:
         message = render_email(template_name(SimpleNamespace(reminder=r.reminder)), r.context,
                                sender=SENDER, to=[r.recipient], cc=r.cc, message_id=r.message_id)
-        sender, recipients = envelope(message)
-        messages.append((sender, recipients, message.as_bytes()))
+        messages.append((message.sender, list(message.recipients), message.data))
     return messages
 
 

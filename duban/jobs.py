@@ -4,6 +4,8 @@ Prefect flows all call. Each takes ``now``; none reads the clock."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 
@@ -11,7 +13,7 @@ from sqlalchemy import Engine
 
 from duban import db
 from duban.config import Settings
-from models.delivery import DeliveryReport, deliver
+from models.delivery import DeliveryReport, combined, deliver
 from models.digest import queue_digest
 from models.reminders import EngineConfig, SweepReport, sweep
 from notifications.transport import make_transport
@@ -39,8 +41,19 @@ async def run_deliver_async(settings: Settings, *, now: datetime) -> DeliveryRep
         await transport.close()
 
 
-def run_deliver(settings: Settings, *, now: datetime) -> DeliveryReport:
-    return asyncio.run(run_deliver_async(settings, now=now))
+def run_deliver(settings: Settings, *, now: datetime, workers: int = 1) -> DeliveryReport:
+    """Deliver in this process, or in ``workers`` sender processes at once over the same outbox
+    (claims never overlap): rendering is CPU-bound, so one process uses one core at most."""
+    if workers <= 1:
+        return asyncio.run(run_deliver_async(settings, now=now))
+    # spawn, not fork: a forked child would share this process's database connections.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        reports = list(pool.map(_deliver_in_child, [settings] * workers, [now] * workers))
+    return combined(reports)
+
+
+def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
+    return run_deliver(settings, now=now)
 
 
 def run_digest(settings: Settings, *, now: datetime) -> int:

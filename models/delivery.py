@@ -22,8 +22,9 @@ from models.calendar_store import calendar_from_db
 from models.office import OfficeHours
 from models.outbox import Claimed, Outcome, claim, record
 from models.reminders import EngineConfig
-from notifications.ics import attach_invitation
-from notifications.render import render_email
+from notifications.addresses import named, parse_address
+from notifications.ics import invitation
+from notifications.render import RenderedEmail, render_email
 from notifications.transport import Transport
 
 LEASE = timedelta(minutes=10)
@@ -42,29 +43,42 @@ class DeliveryReport:
     failed: int = 0
 
 
+def combined(reports: list[DeliveryReport]) -> DeliveryReport:
+    """The reports of senders that ran side by side, as one."""
+    return DeliveryReport(office_open=all(r.office_open for r in reports),
+                          claimed=sum(r.claimed for r in reports), sent=sum(r.sent for r in reports),
+                          retried=sum(r.retried for r in reports), failed=sum(r.failed for r in reports))
+
+
 def template_name(claimed: Claimed) -> str:
     return claimed.reminder.name.lower()
 
 
+def _render(row: Claimed, *, sender: str, templates_dir: Path | None) -> RenderedEmail:
+    invite = invitation(row.context["ics"]) if "ics" in row.context else None
+    return render_email(template_name(row), row.context, sender=sender,
+                        to=[named(parse_address(row.recipient), row.recipient_name)],
+                        cc=row.cc, message_id=row.message_id, templates_dir=templates_dir,
+                        invitation=invite)
+
+
 async def _send_one(row: Claimed, transport: Transport, *, sender: str,
                     templates_dir: Path | None, gate: asyncio.Semaphore) -> Outcome:
-    try:
-        message = render_email(template_name(row), row.context, sender=sender,
-                               to=[row.recipient], cc=row.cc, message_id=row.message_id,
-                               templates_dir=templates_dir)
-        if "ics" in row.context:
-            attach_invitation(message, row.context["ics"])
-    except (RenderError, TransportError) as exc:
-        return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
-    try:
-        async with gate:
+    # Rendered inside the gate: a batch's renders then interleave with its sends. Rendered all
+    # up front, 200 renders held the event loop (and left the server idle) at every batch.
+    async with gate:
+        try:
+            message = _render(row, sender=sender, templates_dir=templates_dir)
+        except (RenderError, TransportError) as exc:
+            return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
+        try:
             result = await transport.send(message)
-    except TransportError as exc:
-        return Outcome(row.id, sent=False, permanent=exc.permanent, error=str(exc),
-                       attempts=row.attempts)
-    except Exception as exc:  # a bug must not strand the batch: keep the text, retry later
-        return Outcome(row.id, sent=False, error=f"{type(exc).__name__}: {exc}",
-                       attempts=row.attempts)
+        except TransportError as exc:
+            return Outcome(row.id, sent=False, permanent=exc.permanent, error=str(exc),
+                           attempts=row.attempts)
+        except Exception as exc:  # a bug must not strand the batch: keep the text, retry later
+            return Outcome(row.id, sent=False, error=f"{type(exc).__name__}: {exc}",
+                           attempts=row.attempts)
     refused = "; ".join(f"{addr} {reply}" for addr, reply in result.refused.items())
     return Outcome(row.id, sent=True, error=f"部分收件人被拒：{refused}" if refused else None,
                    attempts=row.attempts)
@@ -74,7 +88,8 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
                   sender: str, templates_dir: Path | None = None, worker: str | None = None,
                   batch_size: int = 200, lease: timedelta = LEASE,
                   concurrency: int = 8) -> DeliveryReport:
-    """Send every ready row, batch by batch, while the office is open at ``now``."""
+    """Send every ready row, batch by batch, while the office is open at ``now``: at most
+    ``concurrency`` messages rendered or sent at once, two batches claimed at a time."""
     report = DeliveryReport()
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
@@ -83,21 +98,35 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
                                      config.tz).is_open(now, calendar)
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
-    while True:
-        rows = await asyncio.to_thread(claim, engine, worker=worker, now=now, lease=lease,
-                                       limit=batch_size, any_hour_only=not report.office_open)
-        if not rows:
-            break
-        report.claimed += len(rows)
+
+    async def run_batch(rows: list[Claimed]) -> dict[str, int]:
         outcomes = await asyncio.gather(*(
             _send_one(r, transport, sender=sender, templates_dir=templates_dir, gate=gate)
             for r in rows
         ))
-        counts = await asyncio.to_thread(record, engine, worker=worker, now=now,
-                                         outcomes=list(outcomes))
+        return await asyncio.to_thread(record, engine, worker=worker, now=now, outcomes=list(outcomes))
+
+    # Two batches in flight: the next is claimed, and its sends queue at the gate, while the
+    # current one is still sending, so the server never waits for a claim, a record or the
+    # last few sends of a batch.
+    batches: list[asyncio.Task[dict[str, int]]] = []
+    try:
+        while True:
+            rows = await asyncio.to_thread(claim, engine, worker=worker, now=now, lease=lease,
+                                           limit=batch_size, any_hour_only=not report.office_open)
+            report.claimed += len(rows)
+            if rows:
+                batches.append(asyncio.create_task(run_batch(rows)))
+            if len(rows) < batch_size:
+                break
+            if len(batches) >= 2:
+                await batches[-2]
+    finally:
+        results = await asyncio.gather(*batches, return_exceptions=True)
+    for counts in results:
+        if isinstance(counts, BaseException):
+            raise counts
         report.sent += counts["sent"]
         report.retried += counts["retried"]
         report.failed += counts["failed"]
-        if len(rows) < batch_size:
-            break
     return report

@@ -52,8 +52,10 @@ def queue_digest(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
         overdue = [item_context(i, u, now=now, config=config, calendar=calendar)["item"]
                    for i, u in overdue_items(session, now=now)[:OVERDUE_LIST_LIMIT]]
         failed = session.exec(
+            # By when they failed, not when they were queued: a reminder queued last month that
+            # failed yesterday after a day of retries belongs in this week's digest.
             select(Outbox).where(Outbox.status == OutboxStatus.FAILED,
-                                 col(Outbox.created_at) >= now - timedelta(days=7))
+                                 col(Outbox.failed_at) >= now - timedelta(days=7))
             .order_by(col(Outbox.id))
         )
         context = {

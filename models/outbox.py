@@ -252,7 +252,8 @@ class Outcome:
 
 
 def record(engine: Engine, *, worker: str, now: datetime, outcomes: list[Outcome]) -> dict[str, int]:
-    """Store outcomes of rows this worker still holds; returns counts sent/retried/failed."""
+    """Store outcomes of rows this worker still holds; returns counts sent/retried/failed.
+    A row that becomes failed gets ``failed_at = now``."""
     counts = {"sent": 0, "retried": 0, "failed": 0}
     params = []
     for o in outcomes:
@@ -267,7 +268,8 @@ def record(engine: Engine, *, worker: str, now: datetime, outcomes: list[Outcome
         if outcome == "failed" and not o.permanent:
             error = f"重试 {o.attempts} 次仍失败：{o.error}"
         params.append({"b_id": o.id, "b_status": status.value, "b_error": error,
-                       "b_sent_at": now if o.sent else None, "b_send_after": send_after})
+                       "b_sent_at": now if o.sent else None, "b_send_after": send_after,
+                       "b_failed_at": now if outcome == "failed" else None})
     if not params:
         return counts
     stmt = (
@@ -275,7 +277,7 @@ def record(engine: Engine, *, worker: str, now: datetime, outcomes: list[Outcome
         .where(OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.claimed_by == worker,
                OUTBOX.c.status == OutboxStatus.SENDING.value)
         .values(status=bindparam("b_status"), last_error=bindparam("b_error"),
-                sent_at=bindparam("b_sent_at"), claimed_until=None,
+                sent_at=bindparam("b_sent_at"), failed_at=bindparam("b_failed_at"), claimed_until=None,
                 send_after=func.coalesce(
                     bindparam("b_send_after", type_=OUTBOX.c.send_after.type), OUTBOX.c.send_after))
     )

@@ -185,6 +185,7 @@ class Outbox(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, sa_type=String(100))
     claimed_until: datetime | None = _instant(nullable=True)
     sent_at: datetime | None = _instant(nullable=True)
+    failed_at: datetime | None = _instant(nullable=True)  # when it became failed
     message_id: str = Field(sa_type=String(200), nullable=False)
     last_error: str | None = Field(default=None, sa_type=Text)
     any_hour: bool = Field(default=False, nullable=False,  # may go out outside office hours

@@ -1,15 +1,16 @@
 """Reminder e-mail: render a message from a template, then hand it to a transport.
 
-    render.render_email(template, context, …) -> EmailMessage      (RenderError on a bad template)
+    render.render_email(template, context, …) -> RenderedEmail     (RenderError on a bad template)
+        .sender, .recipients, .message_id, .data (the bytes sent), .message (an EmailMessage view)
     transport.make_transport(settings) -> Transport                (SMTP, or .eml files in <home>/outbox)
-    await transport.send(message) -> SendResult                    (TransportError, ``permanent`` flag)
+    await transport.send(rendered) -> SendResult                   (TransportError, ``permanent`` flag)
 
 Addresses are parsed strictly in one place (``addresses.parse_address``); a malformed one is a
 permanent delivery failure of its row.
 """
 
 from notifications.addresses import parse_address
-from notifications.render import render_email
+from notifications.render import RenderedEmail, render_email
 from notifications.transport import (
     FileSinkTransport,
     SendResult,
@@ -20,6 +21,7 @@ from notifications.transport import (
 
 __all__ = [
     "FileSinkTransport",
+    "RenderedEmail",
     "SendResult",
     "SmtpTransport",
     "Transport",

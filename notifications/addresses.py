@@ -10,6 +10,7 @@ import email.policy
 import unicodedata
 from collections.abc import Sequence
 from email.headerregistry import Address
+from functools import lru_cache
 
 from duban.errors import TransportError
 
@@ -27,12 +28,15 @@ def visible(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse_address(raw: str, *, role: str = "收件地址") -> Address:
     """Parse one address, ``"刘洋 <youfu@example.org>"`` or ``"youfu@example.org"``.
 
     Raises TransportError(permanent=True) when ``raw`` is not exactly one well-formed address
-    with a local part and a domain, or contains a control character (CR/LF among them): such a
-    value could otherwise smuggle a header into the message.
+    with an ASCII local part and a domain (a non-ASCII domain is returned in its IDNA form),
+    or contains a control character (CR/LF among them): such a
+    value could otherwise smuggle a header into the message. Pure and cached: a batch names the
+    same people again and again, and the header parser costs about 0.1 ms an address.
     """
     def refuse(reason: str) -> TransportError:
         return TransportError(f"{role} “{visible(str(raw))}” 无效：{reason}", permanent=True)
@@ -53,21 +57,37 @@ def parse_address(raw: str, *, role: str = "收件地址") -> Address:
     address = addresses[0]
     if not address.username or not address.domain or " " in address.domain:
         raise refuse("缺少用户名或域名")
-    return Address(display_name=address.display_name, username=address.username,
-                   domain=address.domain)
+    try:  # a Chinese domain name travels as its ASCII (IDNA) form: no SMTPUTF8 needed
+        domain = address.domain if address.domain.isascii() else address.domain.encode("idna").decode()
+    except UnicodeError:
+        raise refuse("域名无效") from None
+    return Address(display_name=address.display_name, username=address.username, domain=domain)
 
 
-def parse_addresses(raws: Sequence[str], *, role: str = "收件地址") -> list[Address]:
+def named(address: Address, name: str | None) -> Address:
+    """``address`` with ``name`` as its display name unless it already has one (the outbox keeps
+    a recipient's name beside the bare address). The builder cleans and encodes names."""
+    if not name or address.display_name:
+        return address
+    return Address(display_name=name.replace("\r", " ").replace("\n", " "),
+                   username=address.username, domain=address.domain)
+
+
+def parse_addresses(raws: Sequence[str | Address], *, role: str = "收件地址") -> list[Address]:
     """Parse each entry with :func:`parse_address`, dropping repeats of the same mailbox.
 
-    A bare string is one address, not a sequence of characters.
+    A bare string is one address, not a sequence of characters; an ``Address`` (e.g. from
+    :func:`named`) keeps its display name, and its mailbox is checked like a string's.
     """
     if isinstance(raws, str):
         raws = [raws]
     seen: set[str] = set()
     result = []
     for raw in raws:
-        address = parse_address(raw, role=role)
+        if isinstance(raw, Address):
+            address = named(parse_address(raw.addr_spec, role=role), raw.display_name)
+        else:
+            address = parse_address(raw, role=role)
         if address.addr_spec.lower() not in seen:
             seen.add(address.addr_spec.lower())
             result.append(address)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+
+from notifications.render import Invitation
 
 PRODID = "-//duban//督办//ZH"
 
@@ -56,9 +57,7 @@ def build_ics(invite: Mapping[str, Any], *, stamp: datetime) -> bytes:
     return cal.to_ical()
 
 
-def attach_invitation(message: EmailMessage, invite: Mapping[str, Any],
-                      stamp: datetime | None = None) -> None:
-    """Attach the invitation as invite.ics (text/calendar with its METHOD)."""
-    data = build_ics(invite, stamp=stamp or datetime.now(UTC))
-    message.add_attachment(data, maintype="text", subtype="calendar", filename="invite.ics",
-                           params={"method": invite["method"], "charset": "utf-8"})
+def invitation(invite: Mapping[str, Any], stamp: datetime | None = None) -> Invitation:
+    """The invitation for ``render_email(..., invitation=…)``: attached as invite.ics
+    (text/calendar with its METHOD)."""
+    return Invitation(method=invite["method"], data=build_ics(invite, stamp=stamp or datetime.now(UTC)))

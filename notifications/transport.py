@@ -1,15 +1,19 @@
 """Delivering rendered messages: SMTP for real, a folder of .eml files when no server is set.
 
-A transport raises only ``TransportError``; ``permanent`` tells the caller whether the delivery
-row may be retried. Only ``SmtpTransport`` talks SMTP (``_deliver`` sends; ``_checkout`` connects
-and probes; ``close`` says QUIT), and ``_translate`` is the only place where aiosmtplib, OS and
-ssl errors become ``TransportError``.
+A transport sends a ``RenderedEmail`` as it is: its envelope, its bytes (no re-flattening, no
+address re-parsing). A hand-built ``EmailMessage`` is accepted too: ``outgoing`` checks its
+addresses strictly (``envelope``) and flattens it once. A transport raises only
+``TransportError``; ``permanent`` tells the caller whether the delivery row may be retried.
+Only ``SmtpTransport`` talks SMTP (``_deliver`` sends; ``_checkout`` connects and probes;
+``close`` says QUIT), and ``_translate`` is the only place where aiosmtplib, OS and ssl errors
+become ``TransportError``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import hashlib
 import os
 import re
@@ -18,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -27,6 +31,7 @@ import aiosmtplib
 
 from duban.errors import TransportError
 from notifications.addresses import parse_address, visible
+from notifications.render import RenderedEmail
 
 if TYPE_CHECKING:
     from duban.config import Settings
@@ -43,12 +48,24 @@ class SendResult:
 
 
 class Transport(Protocol):
-    async def send(self, message: EmailMessage) -> SendResult: ...
+    async def send(self, message: RenderedEmail | Message) -> SendResult: ...
 
     async def close(self) -> None: ...
 
 
-def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+def outgoing(message: RenderedEmail | Message) -> RenderedEmail:
+    """``message`` as sent: a RenderedEmail as it is; a hand-built message checked by
+    ``envelope`` (TransportError(permanent=True) for a missing or malformed address) and
+    flattened once with ``policy.SMTP``."""
+    if isinstance(message, RenderedEmail):
+        return message
+    sender, recipients = envelope(message)
+    return RenderedEmail(sender=sender, recipients=tuple(recipients),
+                         message_id=str(message.get("Message-ID", "")).strip(),
+                         data=message.as_bytes(policy=email.policy.SMTP))
+
+
+def envelope(message: Message) -> tuple[str, list[str]]:
     """The SMTP envelope of ``message``: the From mailbox and the To/Cc/Bcc mailboxes, repeats
     dropped. Raises TransportError(permanent=True) for a missing or malformed address."""
     senders = _mailboxes(message, "From")
@@ -66,7 +83,7 @@ def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     return sender, recipients
 
 
-def _mailboxes(message: EmailMessage, name: str) -> list[str]:
+def _mailboxes(message: Message, name: str) -> list[str]:
     specs = []
     for value in message.get_all(name, []):
         parsed = getattr(value, "addresses", None)  # policy.default headers come parsed
@@ -109,12 +126,12 @@ class SmtpTransport:
     def where(self) -> str:
         return f"{self.host}:{self.port}"
 
-    async def send(self, message: EmailMessage) -> SendResult:
-        """Deliver ``message`` to its To/Cc/Bcc recipients. Raises TransportError only."""
-        sender, recipients = envelope(message)
+    async def send(self, message: RenderedEmail | Message) -> SendResult:
+        """Deliver ``message`` to its envelope recipients. Raises TransportError only."""
+        mail = outgoing(message)
         slots = self._bind_loop()
         async with slots:
-            return await self._deliver(message, sender, recipients)
+            return await self._deliver(mail)
 
     async def close(self) -> None:
         """QUIT every pooled connection. The transport stays usable and reconnects on demand."""
@@ -125,12 +142,12 @@ class SmtpTransport:
         for conn, _ in idle:
             await _quit(conn)
 
-    async def _deliver(self, message: EmailMessage, sender: str, recipients: list[str]) -> SendResult:
+    async def _deliver(self, mail: RenderedEmail) -> SendResult:
         """The one function that talks SMTP."""
         conn = None
         try:
             conn = await self._checkout()
-            refused, _ = await conn.send_message(message, sender=sender, recipients=recipients)
+            refused, _ = await conn.sendmail(mail.sender, list(mail.recipients), mail.data)
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a connection that saw an error is never reused
@@ -239,13 +256,12 @@ class FileSinkTransport:
         digest = hashlib.sha256(message_id.strip().encode("utf-8")).hexdigest()[:12]
         return self.directory / f"{stem}-{digest}.eml"
 
-    async def send(self, message: EmailMessage) -> SendResult:
-        envelope(message)  # the same address checks as SMTP, so the dev sink fails like production
-        message_id = message.get("Message-ID")
-        if not message_id:
+    async def send(self, message: RenderedEmail | Message) -> SendResult:
+        mail = outgoing(message)  # the same address checks as SMTP, so the dev sink fails like production
+        if not mail.message_id:
             raise TransportError("邮件缺少 Message-ID，无法写入发件箱", permanent=True)
         try:
-            await asyncio.to_thread(self._write, self.path_for(str(message_id)), message.as_bytes())
+            await asyncio.to_thread(self._write, self.path_for(mail.message_id), mail.data)
         except OSError as exc:
             raise TransportError(f"无法写入发件箱 {self.directory}：{exc}") from exc
         return SendResult()

@@ -29,12 +29,16 @@ def sweep(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
                   "分管领导或局领导、督办人员）", style="yellow")
 
 
-def deliver(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
+def deliver(
+    now: str = typer.Option(None, "--now", help=NOW_HELP),
+    workers: int = typer.Option(1, "--workers", min=1, max=32,
+                                help="同时发送的进程数（多核服务器上大批量发送时可设为核数）"),
+) -> None:
     """发送发件箱中已到时间的提醒（仅在工作日办公时间内发送）。"""
     ctx = app_context()
     ctx.engine()
     at = ctx.now(now)
-    report = jobs.run_deliver(ctx.settings, now=at)
+    report = jobs.run_deliver(ctx.settings, now=at, workers=workers)
     if not report.office_open:
         local = at.astimezone(ctx.settings.tz)
         out.print(f"{local:%Y-%m-%d %H:%M} 不在工作日办公时间（{ctx.settings.office_hours}），"

@@ -162,6 +162,16 @@ def test_fixed_time_demo_gives_the_same_mail_and_every_recipient_follows_the_rul
     assert {r.reminder.value for r in rows} <= set(KIND_OF_REMINDER)
 
 
+def test_deliver_with_two_sender_processes_sends_each_row_once(smtp_cli, smtp_server, tmp_path):
+    load_fixed_demo(tmp_path)
+    smtp_cli("sweep", "--now", NOW)
+    rows = outbox_rows(tmp_path)
+    out = smtp_cli("deliver", "--now", NOW, "--workers", "2").stdout
+    assert f"发送 {len(rows)} 条，稍后重试 0 条，失败 0 条" in out
+    assert sorted(m.message["Message-ID"] for m in smtp_server.messages) == sorted(
+        r.message_id for r in rows)
+
+
 def test_deliver_at_night_sends_no_reminders(smtp_cli, smtp_server, tmp_path):
     load_fixed_demo(tmp_path)
     smtp_cli("sweep", "--now", "2026-12-01T22:00")

@@ -119,7 +119,8 @@ def test_reminders_arrive_as_rendered_and_are_recorded(bureau, smtp_server):
         assert msg["Message-ID"] == row.message_id
         assert got.mail_from == "duban@example.org"
         assert got.rcpt_tos == [row.recipient, *row.cc]
-        assert [a.addr_spec for a in msg["To"].addresses] == [row.recipient]
+        assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
+            (row.recipient_name, row.recipient)]  # the name from the row's column
         cc = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
         assert cc == row.cc
         assert msg["Subject"] == subjects[row.reminder.value]
@@ -140,6 +141,16 @@ def test_reminders_arrive_as_rendered_and_are_recorded(bureau, smtp_server):
     again = run_deliver(bureau, smtp_server)
     assert (again.claimed, again.sent) == (0, 0)
     assert len(smtp_server.messages) == 5
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4, 5])
+def test_batches_claimed_ahead_send_every_row_once(bureau, smtp_server, batch_size):
+    assert queue(bureau) == 5
+    report = run_deliver(bureau, smtp_server, batch_size=batch_size, concurrency=2)
+    assert (report.claimed, report.sent, report.retried, report.failed) == (5, 5, 0, 0)
+    assert sorted(m.message["Message-ID"] for m in smtp_server.messages) == sorted(
+        r.message_id for r in rows(bureau))
+    assert {r.status for r in rows(bureau)} == {OutboxStatus.SENT}
 
 
 def test_html_part_escapes_what_users_typed(bureau, smtp_server):

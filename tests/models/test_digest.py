@@ -159,10 +159,16 @@ def setup_items(engine) -> None:
                   "recipient_name": "某人", "cc": [], "context": {"item": {"title": "逾期一"}},
                   "status": "failed", "send_after": NOW - timedelta(days=2), "attempts": 1,
                   "message_id": message_id_for("old-failure", "duban.example.org"),
-                  "created_at": NOW - timedelta(days=2), "last_error": "550 5.1.1 user unknown"}
+                  "created_at": NOW - timedelta(days=20), "failed_at": NOW - timedelta(days=2),
+                  "last_error": "550 5.1.1 user unknown"}
+        # Queued recently, but it failed before the digest's week.
         stale = {**failed, "dedupe_key": "older-failure", "created_at": NOW - timedelta(days=9),
+                 "failed_at": NOW - timedelta(days=8),
                  "message_id": message_id_for("older-failure", "duban.example.org")}
-        enqueue(session, [failed, stale])
+        # Failed this week, nothing to say when: not listed rather than guessed.
+        unknown = {**failed, "dedupe_key": "unknown-failure", "created_at": NOW - timedelta(days=1),
+                   "failed_at": None, "message_id": message_id_for("unknown-failure", "duban.example.org")}
+        enqueue(session, [failed, stale, unknown])
 
 
 def test_digest_context_counts_lists_and_failures(bureau):

@@ -20,7 +20,7 @@ from duban.errors import DatabaseNotReady
 from models.enums import ItemKind, ItemStatus, UnitKind
 from models.events import history
 from models.items import overdue_items
-from models.tables import Event, Item, ProgressEntry, Unit
+from models.tables import Event, Item, Outbox, ProgressEntry, Unit
 from models.units import find_unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -337,3 +337,23 @@ def test_require_current_accepts_head(empty_engine):
     db.upgrade(empty_engine)
 
     assert db.require_current(empty_engine) is None
+
+
+# --- revision 0006: outbox.failed_at --------------------------------------------------------------
+
+def test_0006_dates_existing_failures_by_their_last_attempt(empty_engine):
+    eng = empty_engine
+    db.upgrade(eng, "0005")
+    due = _local(2026, 11, 20, 9, 0, 0)
+    base = {"item_id": None, "reminder": "逾期催办", "stage": "overdue#0", "recipient": "a@example.org",
+            "recipient_name": "某人", "cc": "[]", "context": "{}", "send_after": _instant(eng, due),
+            "attempts": 1, "message_id": "<x@duban.example.org>", "any_hour": False,
+            "created_at": _instant(eng, due - timedelta(days=3))}
+    with eng.begin() as conn:
+        failed = _insert(conn, "outbox", {**base, "dedupe_key": "f", "status": "failed"})
+        sent = _insert(conn, "outbox", {**base, "dedupe_key": "s", "status": "sent"})
+    db.upgrade(eng)
+    with Session(eng) as session:
+        rows = {r.id: r for r in session.exec(select(Outbox))}
+    assert rows[failed].failed_at == due
+    assert rows[sent].failed_at is None

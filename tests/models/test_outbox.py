@@ -152,6 +152,7 @@ def test_record_stores_sent_retried_and_failed(engine):
     assert (bad.status, bad.last_error, bad.send_after) == (
         OutboxStatus.FAILED, "550 5.1.1 user unknown", NOW)
     assert worn.status is OutboxStatus.FAILED
+    assert (bad.failed_at, worn.failed_at, ok.failed_at, again.failed_at) == (at, at, None, None)
     assert worn.last_error == f"重试 {MAX_ATTEMPTS} 次仍失败：451 稍后再试"
     # Only the retried row comes back, and only once its backoff has passed.
     assert claim(engine, worker="w", now=at + timedelta(seconds=59), lease=LEASE, limit=10) == []

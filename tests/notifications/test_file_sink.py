@@ -71,7 +71,7 @@ def test_the_sink_checks_addresses_like_smtp_does(tmp_path):
 
 
 def test_a_message_without_message_id_is_refused(tmp_path, context):
-    message = make(context)
+    message = make(context).message
     del message["Message-ID"]
     with pytest.raises(TransportError, match="Message-ID") as err:
         send(FileSinkTransport(tmp_path), message)

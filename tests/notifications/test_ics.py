@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from notifications.ics import PRODID, attach_invitation, build_ics
+from notifications.ics import PRODID, build_ics, invitation
 from notifications.render import render_email
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -134,37 +134,51 @@ def test_no_attendees_is_a_valid_event(invite):
     assert "ATTENDEE" not in event
 
 
+MEETING_CONTEXT = {
+    "item": {"id": 42, "code": None, "title": "周研判", "kind": "会议", "unit": "办公室",
+             "person": "李静", "deadline": "2026-12-07 09:00", "days_overdue": 0,
+             "workdays_left": 1, "measure": None, "detail": None, "source": None},
+    "meeting": {"start": "2026-12-07 09:00", "end": "10:00", "place": "局三楼会议室",
+                "organiser": "办公室", "agenda": None},
+    "recipient_name": "刘洋", "unit_contact": "李静", "leader": None,
+    "bureau": "区退役军人事务局", "now": "2026-12-04 09:00",
+}
+
+
+def render_meeting(invite, stamp=None):
+    return render_email("meeting", MEETING_CONTEXT, sender="duban@example.org",
+                        to=["刘洋 <youfu@example.org>"], message_id="<m.42@duban.example.org>",
+                        invitation=invitation(invite, stamp))
+
+
 def test_attached_to_a_message_as_a_calendar_part(invite):
-    context = {
-        "item": {"id": 42, "code": None, "title": "周研判", "kind": "会议", "unit": "办公室",
-                 "person": "李静", "deadline": "2026-12-07 09:00", "days_overdue": 0,
-                 "workdays_left": 1, "measure": None, "detail": None, "source": None},
-        "meeting": {"start": "2026-12-07 09:00", "end": "10:00", "place": "局三楼会议室",
-                    "organiser": "办公室", "agenda": None},
-        "recipient_name": "刘洋", "unit_contact": "李静", "leader": None,
-        "bureau": "区退役军人事务局", "now": "2026-12-04 09:00",
-    }
-    message = render_email("meeting", context, sender="duban@example.org",
-                           to=["刘洋 <youfu@example.org>"], message_id="<m.42@duban.example.org>")
-    attach_invitation(message, invite, STAMP)
-    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    rendered = render_meeting(invite, STAMP)
+    parsed = email.message_from_bytes(rendered.data, policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/mixed"
     assert "invite.ics" in parsed.get_body(("plain",)).get_content()
+    assert "会议" in parsed.get_body(("html",)).get_content()
     [part] = list(parsed.iter_attachments())
     assert part.get_content_type() == "text/calendar"
     assert part.get_filename() == "invite.ics"
     assert part.get_param("method") == "REQUEST" and part.get_param("charset") == "utf-8"
     assert part.get_payload(decode=True) == build_ics(invite, stamp=STAMP)
+    _, event = parse(part.get_payload(decode=True))
+    assert event["SUMMARY"] == "周研判"
+    assert not parsed.defects and not any(p.defects for p in parsed.walk())
 
 
 def test_a_cancellation_part_says_cancel(invite):
     invite["method"] = "CANCEL"
-    message = email.message.EmailMessage()
-    message.set_content("取消通知")
     before = datetime.now(UTC).replace(microsecond=0)
-    attach_invitation(message, invite)  # stamped when built
+    rendered = render_meeting(invite)  # stamped when built
     after = datetime.now(UTC)
-    [part] = list(message.iter_attachments())
+    [part] = list(rendered.message.iter_attachments())
     assert part.get_param("method") == "CANCEL"
     _, event = parse(part.get_payload(decode=True))
     assert before <= event["DTSTAMP"].dt <= after
+
+
+def test_a_method_that_is_not_a_plain_word_is_a_caller_bug(invite):
+    invite["method"] = 'REQUEST"\r\nBcc: spy@evil.example'
+    with pytest.raises(ValueError, match="METHOD"):
+        render_meeting(invite, STAMP)

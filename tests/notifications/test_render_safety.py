@@ -91,7 +91,7 @@ def test_a_rendered_part_over_512_kib_is_refused(tmp_path, context):
 
 def test_a_part_just_under_the_limit_renders(tmp_path, context):
     override(tmp_path, "overdue.txt.j2", f"{{{{ 'x' * {MAX_PART_BYTES - 1} }}}}")
-    msg = render("overdue", context, templates_dir=tmp_path)
+    msg = render("overdue", context, templates_dir=tmp_path).message
     assert len(msg.get_body(("plain",)).get_content()) >= MAX_PART_BYTES - 1
 
 
@@ -119,7 +119,7 @@ def test_an_empty_subject_is_refused(tmp_path, context):
 
 def test_script_in_a_title_is_escaped_in_html_and_literal_in_text(context):
     context["item"]["title"] = "<script>alert(1)</script>"
-    msg = render("overdue", context)
+    msg = render("overdue", context).message
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
     assert "<script>" not in html
@@ -139,7 +139,7 @@ def test_script_in_a_title_is_escaped_in_html_and_literal_in_text(context):
 def test_line_breaks_in_a_title_cannot_add_headers(context, title, shown):
     context["item"]["title"] = title
     context["recipient_name"] = "刘洋\r\nBcc: spy2@evil.example"
-    raw = render("overdue", context).as_bytes()
+    raw = render("overdue", context).data
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert "Bcc" not in parsed
     assert b"\nBcc:" not in raw and b"\rBcc:" not in raw
@@ -149,7 +149,8 @@ def test_line_breaks_in_a_title_cannot_add_headers(context, title, shown):
 
 def test_subject_whitespace_is_collapsed(context):
     context["item"]["title"] = "  做好\t\t优待证\n\n办理工作  "
-    assert render("overdue", context)["Subject"] == "关于《 做好 优待证 办理工作 》逾期未办结的催办通知"
+    subject = render("overdue", context).message["Subject"]
+    assert subject == "关于《 做好 优待证 办理工作 》逾期未办结的催办通知"
 
 
 @pytest.mark.parametrize("address", [

@@ -94,7 +94,7 @@ def test_a_refused_recipient_beside_a_good_one_is_reported_not_raised(smtp_serve
 
 
 def test_a_recipient_in_both_to_and_cc_gets_one_copy(smtp_server, make_message, context):
-    message = make_message()
+    message = make_message().message
     del message["Cc"]
     message["Cc"] = "youfu@example.org"  # as a hand-built message might have it
 
