@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from duban.db import session_scope
-from models import meetings
+from models import fanout, meetings
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.deadlines import Deadline, local_date, workdays_overdue
@@ -316,13 +316,22 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=ITEM)  # SQLite: ignored
     )
+    # Plain items' rows are built by the database from the plans (models.fanout); the rest
+    # (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
+    fanned_plans: dict[tuple, int] = {}
+    plan_table: list[list] = []
+    people = fanout.people_rows(audiences.heads, audiences.bureau)
+    fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
     while True:
         with session_scope(engine) as session:
-            batch = session.connection().execute(query).all()
+            conn = session.connection()
+            batch = conn.execute(query).all()
             if not batch:
                 break
             rows: list[NewRow] = []
+            fanned: list[list] = []
             pushes: list[tuple[int, datetime | None]] = []
+            owed_stages: dict[int, set[str]] = {}
             for item in batch:
                 plan_ = None
                 if not item.status.is_closed:
@@ -332,11 +341,24 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     if plan_ is None:
                         plan_ = plans[key] = plan(ladders[kind], deadline_of(item), item.due_at,
                                                   now=now, clock=clock)
+                    if plan_.dues and fan_ok and _plain(item, plan_, audiences):
+                        number = fanned_plans.get(key)
+                        if number is None:
+                            number = fanned_plans[key] = len(fanned_plans)
+                            plan_table += _plan_rows(number, plan_, item.due_at)
+                        fanned.append([item.id, number, str(deadline_of(item)),
+                                       plan_.days.days_overdue, plan_.days.workdays_left])
+                        owed_stages[item.id] = {due.stage for due in plan_.dues}
+                        pushes.append((item.id, plan_.upcoming))
+                        continue
                 rows += _rows_for_item(session, item, plan_, audiences, now=now, config=config,
                                        clock=clock, report=report)
                 pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
+            report.queued.update(fanout.insert_fanned(
+                conn, batch=fanned, plans=plan_table, people=people, now=now,
+                local_now=_local_minute(now, config.tz), bureau=config.bureau,
+                domain=config.mail_domain))
             report.queued.update(insert_new(session, rows, now=now))
-            owed_stages: dict[int, set[str]] = {}
             for row in rows:
                 if row.dedupe_key.startswith("item:"):
                     owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
@@ -346,3 +368,32 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         if len(batch) < batch_size:
             break
     return report
+
+
+def _ascii(emails) -> bool:
+    return all(e.isascii() for e in emails)
+
+
+def _plain(item, plan_: Plan, audiences: Audiences) -> bool:
+    """Whether models.fanout builds this open item's rows: not a meeting or minutes item, every
+    due reaches someone (a count the SQL does not keep), emails SQL lower-cases as Python does."""
+    if item.kind is ItemKind.MEETING or item.parent_id is not None:
+        return False
+    if not (item.contact_email.isascii() and (item.leader_email or "").isascii()):
+        return False
+    for due in plan_.dues:
+        to, cc = due.rung.to, due.rung.cc
+        if Audience.ATTENDEES in (to, cc):
+            return False
+        if (to is Audience.LEADER and not audiences.heads and not item.leader_email) or \
+                (to is Audience.BUREAU and not audiences.bureau):
+            return False
+    return True
+
+
+def _plan_rows(number: int, plan_: Plan, due_at: datetime) -> list[list]:
+    """One plan's dues as models.fanout.insert_fanned reads them."""
+    due_text = due_at.isoformat()
+    return [[number, due.stage, due.rung.kind.value, due.rung.to.value,
+             due.rung.cc.value if due.rung.cc else None, due.fire_at, due.rung.any_hour, due_text]
+            for due in plan_.dues]
