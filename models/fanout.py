@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from models.outbox import OUTBOX, message_id_for
+from models.outbox import OUTBOX, NewRow, message_id_for
 
 # Where a recipient's name and email come from: the unit's row or the people list.
 _WHO = """
@@ -67,9 +67,15 @@ _CC_EMAIL = _EMAIL.format(g="g2", it="keyed")
 
 _PG = """
 WITH batch AS MATERIALIZED (
-    SELECT n AS pos, (v->>0)::int AS item_id, (v->>1)::int AS plan, v->>2 AS deadline,
-           (v->>3)::int AS days_overdue, (v->>4)::int AS workdays_left
-    FROM json_array_elements(%(batch)s::json) WITH ORDINALITY AS t(v, n)),
+    SELECT (v->>0)::int AS pos, (v->>1)::int AS item_id, (v->>2)::int AS plan, v->>3 AS deadline,
+           (v->>4)::int AS days_overdue, (v->>5)::int AS workdays_left
+    FROM json_array_elements(%(batch)s::json) AS t(v)),
+given AS (
+    SELECT (v->>0)::int AS pos, n AS a, 0 AS b, v->>1 AS k, (v->>2)::int AS item_id,
+           v->>3 AS reminder, v->>4 AS stage, v->>5 AS email, v->>6 AS name, (v->>7)::json AS cc,
+           (v->>8)::json AS context, (v->>9)::timestamptz AS send_after,
+           (v->>10)::bool AS any_hour, v->>11 AS message_id
+    FROM json_array_elements(%(given)s::json) WITH ORDINALITY AS t(v, n)),
 plans AS MATERIALIZED (
     SELECT n AS dix, (v->>0)::int AS plan, v->>1 AS stage, v->>2 AS reminder, v->>3 AS aud,
            v->>4 AS cc_aud, (v->>5)::timestamptz AS send_after, (v->>6)::bool AS any_hour,
@@ -84,19 +90,23 @@ items AS MATERIALIZED (
                                        now="%(local_now)s::text") + """ AS context
     FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
 """ + _ROWS + """,
-inserted AS (
-    INSERT INTO outbox (""" + _COLUMNS + """)
-    SELECT k, item_id, reminder, stage, email, name,
+fanned AS (
+    SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
            CASE WHEN cc_aud IS NULL THEN '[]'::json ELSE coalesce(
                (SELECT json_agg(e ORDER BY rix) FROM (
                     SELECT g2.rix, """ + _CC_EMAIL + """ AS e FROM people g2
                     WHERE g2.grp = """ + _CC_WHO + """) c
-                WHERE lower(e) <> lower(keyed.email)), '[]'::json) END,
+                WHERE lower(e) <> lower(keyed.email)), '[]'::json) END AS cc,
            context, send_after, any_hour,
-           '<' || left(encode(sha256(convert_to(k, 'UTF8')), 'hex'), 32) || '@' || %(domain)s::text || '>',
+           '<' || left(encode(sha256(convert_to(k, 'UTF8')), 'hex'), 32) || '@' || %(domain)s::text || '>'
+               AS message_id
+    FROM keyed),
+inserted AS (
+    INSERT INTO outbox (""" + _COLUMNS + """)
+    SELECT k, item_id, reminder, stage, email, name, cc, context, send_after, any_hour, message_id,
            'pending', 0, %(now)s::timestamptz
-    FROM keyed
-    ORDER BY pos, dix, rix
+    FROM (SELECT * FROM fanned UNION ALL SELECT * FROM given) r
+    ORDER BY pos, a, b
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING reminder)
 SELECT reminder, count(*) FROM inserted GROUP BY reminder
@@ -104,9 +114,15 @@ SELECT reminder, count(*) FROM inserted GROUP BY reminder
 
 _SQLITE = """
 WITH batch AS (
-    SELECT j.key AS pos, j.value->>0 AS item_id, j.value->>1 AS plan, j.value->>2 AS deadline,
-           j.value->>3 AS days_overdue, j.value->>4 AS workdays_left
+    SELECT j.value->>0 AS pos, j.value->>1 AS item_id, j.value->>2 AS plan, j.value->>3 AS deadline,
+           j.value->>4 AS days_overdue, j.value->>5 AS workdays_left
     FROM json_each(:batch) j),
+given AS (
+    SELECT j.value->>0 AS pos, j.key AS a, 0 AS b, j.value->>1 AS k, j.value->>2 AS item_id,
+           j.value->>3 AS reminder, j.value->>4 AS stage, j.value->>5 AS email,
+           j.value->>6 AS name, j.value->>7 AS cc, j.value->>8 AS context,
+           j.value->>9 AS send_after, j.value->>10 AS any_hour, j.value->>11 AS message_id
+    FROM json_each(:given) j),
 plans AS (
     SELECT j.key AS dix, j.value->>0 AS plan, j.value->>1 AS stage, j.value->>2 AS reminder,
            j.value->>3 AS aud, j.value->>4 AS cc_aud, j.value->>5 AS send_after,
@@ -120,18 +136,22 @@ items AS MATERIALIZED (
            """ + _CONTEXT_PAIRS.format(obj="json_object", bureau=":bureau", now=":local_now") + """
            AS context
     FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
-""" + _ROWS + """
+""" + _ROWS + """,
+fanned AS (
+    SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
+           CASE WHEN cc_aud IS NULL THEN '[]' ELSE (
+               SELECT json_group_array(e) FROM (
+                   SELECT """ + _CC_EMAIL + """ AS e FROM people g2
+                   WHERE g2.grp = """ + _CC_WHO + """ ORDER BY g2.rix)
+               WHERE lower(e) <> lower(keyed.email)) END AS cc,
+           context, send_after, any_hour, duban_message_id(k, :domain) AS message_id
+    FROM keyed)
 INSERT INTO outbox (""" + _COLUMNS + """)
-SELECT k, item_id, reminder, stage, email, name,
-       CASE WHEN cc_aud IS NULL THEN '[]' ELSE (
-           SELECT json_group_array(e) FROM (
-               SELECT """ + _CC_EMAIL + """ AS e FROM people g2
-               WHERE g2.grp = """ + _CC_WHO + """ ORDER BY g2.rix)
-           WHERE lower(e) <> lower(keyed.email)) END,
-       context, send_after, any_hour, duban_message_id(k, :domain), 'pending', 0, :now
-FROM keyed
+SELECT k, item_id, reminder, stage, email, name, cc, context, send_after, any_hour, message_id,
+       'pending', 0, :now
+FROM (SELECT * FROM fanned UNION ALL SELECT * FROM given)
 WHERE true
-ORDER BY pos, dix, rix
+ORDER BY pos, a, b
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
@@ -145,22 +165,29 @@ def people_rows(heads: list[tuple[str, str]], bureau: list[tuple[str, str]]) -> 
 
 
 def insert_fanned(conn: Connection, *, batch: list[list], plans: list[list], people: list[list],
-                  now: datetime, local_now: str, bureau: str, domain: str) -> Counter[str]:
-    """Insert the rows owed by ``batch`` ([item id, plan, deadline text, days overdue,
-    workdays left] per item, in order); ``plans``: [plan, stage, reminder, audience,
-    cc audience, send_after, any_hour, due_at text] per due, in order. Rows are numbered in
-    item, due, recipient order, as ``outbox.insert_new`` numbers the Python path's rows.
-    Returns how many were inserted of each reminder kind."""
-    if not batch:
+                  given: list[tuple[int, NewRow]], now: datetime, local_now: str, bureau: str,
+                  domain: str) -> Counter[str]:
+    """Insert, pending and created at ``now``, the rows owed by ``batch`` ([position, item id,
+    plan, deadline text, days overdue, workdays left] per item) and the rows ``given`` (built
+    in Python, with their item's position), ids in position order: by due and recipient for
+    a fanned item, in the given order for the others, as when every row was built in Python.
+    ``plans``: [plan, stage, reminder, audience, cc audience, send_after, any_hour, due_at
+    text] per due, in order. Returns how many were inserted of each reminder kind."""
+    if not batch and not given:
         return Counter()
     params: dict[str, Any] = {"batch": json.dumps(batch), "people": json.dumps(people),
                               "bureau": bureau, "local_now": local_now, "domain": domain}
     if conn.dialect.name == "postgresql":
-        params["plans"] = json.dumps([[*p[:5], p[5].isoformat(), *p[6:]] for p in plans])
+        def instant(t: datetime) -> str:
+            return t.isoformat()
+    else:
+        instant = OUTBOX.c.send_after.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    params["plans"] = json.dumps([[*p[:5], instant(p[5]), *p[6:]] for p in plans])
+    params["given"] = json.dumps([[pos, *r[:8], instant(r.send_after), r.any_hour, r.message_id]
+                                  for pos, r in given])
+    if conn.dialect.name == "postgresql":
         params["now"] = now
         return Counter(dict(conn.exec_driver_sql(_PG, params).all()))
-    instant = OUTBOX.c.send_after.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    params["plans"] = json.dumps([[*p[:5], instant(p[5]), *p[6:]] for p in plans])
     params["now"] = instant(now)
     raw = conn.connection.driver_connection
     raw.create_function("duban_message_id", 2, message_id_for, deterministic=True)

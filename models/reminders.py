@@ -329,10 +329,11 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
             if not batch:
                 break
             rows: list[NewRow] = []
+            given: list[tuple[int, NewRow]] = []
             fanned: list[list] = []
             pushes: list[tuple[int, datetime | None]] = []
             owed_stages: dict[int, set[str]] = {}
-            for item in batch:
+            for pos, item in enumerate(batch):
                 plan_ = None
                 if not item.status.is_closed:
                     kind = item.kind.value if item.kind.value in ladders else DEFAULT_KIND
@@ -346,19 +347,24 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                         if number is None:
                             number = fanned_plans[key] = len(fanned_plans)
                             plan_table += _plan_rows(number, plan_, item.due_at)
-                        fanned.append([item.id, number, str(deadline_of(item)),
+                        fanned.append([pos, item.id, number, str(deadline_of(item)),
                                        plan_.days.days_overdue, plan_.days.workdays_left])
                         owed_stages[item.id] = {due.stage for due in plan_.dues}
                         pushes.append((item.id, plan_.upcoming))
                         continue
-                rows += _rows_for_item(session, item, plan_, audiences, now=now, config=config,
+                owned = _rows_for_item(session, item, plan_, audiences, now=now, config=config,
                                        clock=clock, report=report)
+                rows += owned
+                given += ((pos, row) for row in owned)
                 pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
-            report.queued.update(fanout.insert_fanned(
-                conn, batch=fanned, plans=plan_table, people=people, now=now,
-                local_now=_local_minute(now, config.tz), bureau=config.bureau,
-                domain=config.mail_domain))
-            report.queued.update(insert_new(session, rows, now=now))
+            if fanned:
+                # One statement for both kinds of rows keeps the ids in batch order.
+                report.queued.update(fanout.insert_fanned(
+                    conn, batch=fanned, plans=plan_table, people=people, given=given, now=now,
+                    local_now=_local_minute(now, config.tz), bureau=config.bureau,
+                    domain=config.mail_domain))
+            else:
+                report.queued.update(insert_new(session, rows, now=now))
             for row in rows:
                 if row.dedupe_key.startswith("item:"):
                     owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
