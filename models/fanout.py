@@ -123,12 +123,12 @@ given AS (
            j.value->>6 AS name, j.value->>7 AS cc, j.value->>8 AS context,
            j.value->>9 AS send_after, j.value->>10 AS any_hour, j.value->>11 AS message_id
     FROM json_each(:given) j),
-plans AS (
+plans AS MATERIALIZED (
     SELECT j.key AS dix, j.value->>0 AS plan, j.value->>1 AS stage, j.value->>2 AS reminder,
            j.value->>3 AS aud, j.value->>4 AS cc_aud, j.value->>5 AS send_after,
            j.value->>6 AS any_hour, j.value->>7 AS due_iso
     FROM json_each(:plans) j),
-people AS (
+people AS MATERIALIZED (
     SELECT j.key AS rix, j.value->>0 AS grp, j.value->>1 AS name, j.value->>2 AS email
     FROM json_each(:people) j),
 items AS MATERIALIZED (

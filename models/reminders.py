@@ -318,7 +318,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
     )
     # Plain items' rows are built by the database from the plans (models.fanout); the rest
     # (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
-    fanned_plans: dict[tuple, int] = {}
+    fans: dict[tuple, _Fan | None] = {}  # by plan key; None: not for the SQL
     plan_table: list[list] = []
     people = fanout.people_rows(audiences.heads, audiences.bureau)
     fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
@@ -342,14 +342,16 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     if plan_ is None:
                         plan_ = plans[key] = plan(ladders[kind], deadline_of(item), item.due_at,
                                                   now=now, clock=clock)
-                    if plan_.dues and fan_ok and _plain(item, plan_, audiences):
-                        number = fanned_plans.get(key)
-                        if number is None:
-                            number = fanned_plans[key] = len(fanned_plans)
-                            plan_table += _plan_rows(number, plan_, item.due_at)
-                        fanned.append([pos, item.id, number, str(deadline_of(item)),
-                                       plan_.days.days_overdue, plan_.days.workdays_left])
-                        owed_stages[item.id] = {due.stage for due in plan_.dues}
+                    if key in fans:
+                        fan = fans[key]
+                    else:
+                        fan = fans[key] = _fan(len(plan_table), plan_, item, audiences) \
+                            if fan_ok else None
+                        if fan is not None:
+                            plan_table += _plan_rows(fan.number, plan_, item.due_at)
+                    if fan is not None and _plain(item):
+                        fanned.append([pos, item.id, fan.number, *fan.values])
+                        owed_stages[item.id] = fan.stages
                         pushes.append((item.id, plan_.upcoming))
                         continue
                 owned = _rows_for_item(session, item, plan_, audiences, now=now, config=config,
@@ -380,21 +382,34 @@ def _ascii(emails) -> bool:
     return all(e.isascii() for e in emails)
 
 
-def _plain(item, plan_: Plan, audiences: Audiences) -> bool:
-    """Whether models.fanout builds this open item's rows: not a meeting or minutes item, every
-    due reaches someone (a count the SQL does not keep), emails SQL lower-cases as Python does."""
-    if item.kind is ItemKind.MEETING or item.parent_id is not None:
-        return False
-    if not (item.contact_email.isascii() and (item.leader_email or "").isascii()):
-        return False
+def _plain(item) -> bool:
+    """Whether models.fanout may build this item's rows, given a plan it may build: not a
+    meeting or a minutes item, and emails SQL lower-cases as Python does."""
+    return (item.kind is not ItemKind.MEETING and item.parent_id is None
+            and item.contact_email.isascii() and (item.leader_email or "").isascii())
+
+
+@dataclass(frozen=True)
+class _Fan:
+    """A plan as models.fanout reads it: its number and what an item under it is sent with."""
+
+    number: int
+    values: tuple  # deadline text, days overdue, workdays left
+    stages: set[str]
+
+
+def _fan(number: int, plan_: Plan, item, audiences: Audiences) -> _Fan | None:
+    """None when the plan owes nothing or a due may reach no one (a count the SQL does not
+    keep: the Python path counts it)."""
+    if not plan_.dues:
+        return None
     for due in plan_.dues:
         to, cc = due.rung.to, due.rung.cc
-        if Audience.ATTENDEES in (to, cc):
-            return False
-        if (to is Audience.LEADER and not audiences.heads and not item.leader_email) or \
-                (to is Audience.BUREAU and not audiences.bureau):
-            return False
-    return True
+        if Audience.ATTENDEES in (to, cc) or (to is Audience.LEADER and not audiences.heads) \
+                or (to is Audience.BUREAU and not audiences.bureau):
+            return None
+    return _Fan(number, (str(deadline_of(item)), plan_.days.days_overdue, plan_.days.workdays_left),
+                {due.stage for due in plan_.dues})
 
 
 def _plan_rows(number: int, plan_: Plan, due_at: datetime) -> list[list]:
