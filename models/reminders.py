@@ -101,6 +101,7 @@ class Audiences:
 
     def of(self, audience: Audience, unit: Unit,
            invitees: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+        # models.fanout mirrors these rules in SQL (see its docstring): change both.
         if audience is Audience.ATTENDEES:
             return invitees or []
         if audience is Audience.CONTACT:
@@ -130,6 +131,7 @@ def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now:
 
 def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
              config: EngineConfig) -> dict[str, Any]:
+    # Mirrored in SQL by models.fanout: change both.
     return {
         "item": {
             "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
@@ -244,7 +246,7 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
             report.no_recipient += 1
         cc = [e for _, e in audiences.of(due.rung.cc, item, invitees)] if due.rung.cc else []
         stage = due.stage
-        prefix = f"item:{item_id}:{due_at}:{stage}:"
+        prefix = f"item:{item_id}:{due_at}:{stage}:"  # mirrored by models.fanout
         for name, email in recipients:
             rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, stage,
                              name, email, cc, encoded, due.fire_at, due.rung.any_hour, config))
@@ -260,7 +262,7 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
 def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, email: str,
          cc: list[str], context: str, send_after: datetime, any_hour: bool,
          config: EngineConfig) -> NewRow:
-    if cc:
+    if cc:  # mirrored by models.fanout
         lowered = email.lower()
         cc = [e for e in cc if e.lower() != lowered]
     return NewRow(key, item_id, reminder.value, stage, email, name,
