@@ -207,6 +207,11 @@ SWEEP_COLUMNS = (
     UNIT.c.name, UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_name,
     UNIT.c.leader_email,
 )
+# What the sweep needs to plan an item and choose its path; the rest only for the Python path.
+PLAN_COLUMNS = (
+    ITEM.c.id, ITEM.c.kind, ITEM.c.status, ITEM.c.deadline_date, ITEM.c.deadline_time,
+    ITEM.c.due_at, ITEM.c.parent_id, UNIT.c.contact_email, UNIT.c.leader_email,
+)
 
 
 def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audiences, *,
@@ -311,7 +316,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
     # Items needing action at one instant share few deadlines: each distinct one is planned once.
     plans: dict[tuple, Plan] = {}
     query = (
-        sa.select(*SWEEP_COLUMNS)
+        sa.select(*PLAN_COLUMNS)
         .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
         .where(ITEM.c.next_action_at <= now)
         .order_by(ITEM.c.next_action_at)
@@ -333,6 +338,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
             rows: list[NewRow] = []
             given: list[tuple[int, NewRow]] = []
             fanned: list[list] = []
+            rest: list[tuple[int, int, Plan | None]] = []
             pushes: list[tuple[int, datetime | None]] = []
             owed_stages: dict[int, set[str]] = {}
             for pos, item in enumerate(batch):
@@ -356,11 +362,17 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                         owed_stages[item.id] = fan.stages
                         pushes.append((item.id, plan_.upcoming))
                         continue
-                owned = _rows_for_item(session, item, plan_, audiences, now=now, config=config,
-                                       clock=clock, report=report)
-                rows += owned
-                given += ((pos, row) for row in owned)
+                rest.append((pos, item.id, plan_))
                 pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
+            if rest:
+                full = {r.id: r for r in conn.execute(
+                    sa.select(*SWEEP_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+                    .where(ITEM.c.id.in_([item_id for _, item_id, _ in rest])))}
+                for pos, item_id, plan_ in rest:
+                    owned = _rows_for_item(session, full[item_id], plan_, audiences, now=now,
+                                           config=config, clock=clock, report=report)
+                    rows += owned
+                    given += ((pos, row) for row in owned)
             if fanned:
                 # One statement for both kinds of rows keeps the ids in batch order.
                 report.queued.update(fanout.insert_fanned(
