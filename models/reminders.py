@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from duban.db import session_scope
-from models import meetings
+from models import fanout, meetings
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.deadlines import Deadline, local_date, workdays_overdue
@@ -101,6 +101,7 @@ class Audiences:
 
     def of(self, audience: Audience, unit: Unit,
            invitees: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+        # models.fanout mirrors these rules in SQL (see its docstring): change both.
         if audience is Audience.ATTENDEES:
             return invitees or []
         if audience is Audience.CONTACT:
@@ -130,6 +131,7 @@ def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now:
 
 def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
              config: EngineConfig) -> dict[str, Any]:
+    # Mirrored in SQL by models.fanout: change both.
     return {
         "item": {
             "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
@@ -205,6 +207,11 @@ SWEEP_COLUMNS = (
     UNIT.c.name, UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_name,
     UNIT.c.leader_email,
 )
+# What the sweep needs to plan an item and choose its path; the rest only for the Python path.
+PLAN_COLUMNS = (
+    ITEM.c.id, ITEM.c.kind, ITEM.c.status, ITEM.c.deadline_date, ITEM.c.deadline_time,
+    ITEM.c.due_at, ITEM.c.parent_id, UNIT.c.contact_email, UNIT.c.leader_email,
+)
 
 
 def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audiences, *,
@@ -244,7 +251,7 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
             report.no_recipient += 1
         cc = [e for _, e in audiences.of(due.rung.cc, item, invitees)] if due.rung.cc else []
         stage = due.stage
-        prefix = f"item:{item_id}:{due_at}:{stage}:"
+        prefix = f"item:{item_id}:{due_at}:{stage}:"  # mirrored by models.fanout
         for name, email in recipients:
             rows.append(_row(f"{prefix}{email.lower()}", item_id, due.rung.kind, stage,
                              name, email, cc, encoded, due.fire_at, due.rung.any_hour, config))
@@ -260,7 +267,7 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
 def _row(key: str, item_id: int, reminder: ReminderKind, stage: str, name: str, email: str,
          cc: list[str], context: str, send_after: datetime, any_hour: bool,
          config: EngineConfig) -> NewRow:
-    if cc:
+    if cc:  # mirrored by models.fanout
         lowered = email.lower()
         cc = [e for e in cc if e.lower() != lowered]
     return NewRow(key, item_id, reminder.value, stage, email, name,
@@ -309,21 +316,32 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
     # Items needing action at one instant share few deadlines: each distinct one is planned once.
     plans: dict[tuple, Plan] = {}
     query = (
-        sa.select(*SWEEP_COLUMNS)
+        sa.select(*PLAN_COLUMNS)
         .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
         .where(ITEM.c.next_action_at <= now)
         .order_by(ITEM.c.next_action_at)
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=ITEM)  # SQLite: ignored
     )
+    # Plain items' rows are built by the database from the plans (models.fanout); the rest
+    # (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
+    fans: dict[tuple, _Fan | None] = {}  # by plan key; None: not for the SQL
+    plan_table: list[list] = []
+    people = fanout.people_rows(audiences.heads, audiences.bureau)
+    fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
     while True:
         with session_scope(engine) as session:
-            batch = session.connection().execute(query).all()
+            conn = session.connection()
+            batch = conn.execute(query).all()
             if not batch:
                 break
             rows: list[NewRow] = []
+            given: list[tuple[int, NewRow]] = []
+            fanned: list[list] = []
+            rest: list[tuple[int, int, Plan | None]] = []
             pushes: list[tuple[int, datetime | None]] = []
-            for item in batch:
+            owed_stages: dict[int, set[str]] = {}
+            for pos, item in enumerate(batch):
                 plan_ = None
                 if not item.status.is_closed:
                     kind = item.kind.value if item.kind.value in ladders else DEFAULT_KIND
@@ -332,11 +350,37 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     if plan_ is None:
                         plan_ = plans[key] = plan(ladders[kind], deadline_of(item), item.due_at,
                                                   now=now, clock=clock)
-                rows += _rows_for_item(session, item, plan_, audiences, now=now, config=config,
-                                       clock=clock, report=report)
+                    if key in fans:
+                        fan = fans[key]
+                    else:
+                        fan = fans[key] = _fan(len(plan_table), plan_, item, audiences) \
+                            if fan_ok else None
+                        if fan is not None:
+                            plan_table += _plan_rows(fan.number, plan_, item.due_at)
+                    if fan is not None and _plain(item):
+                        fanned.append([pos, item.id, fan.number, *fan.values])
+                        owed_stages[item.id] = fan.stages
+                        pushes.append((item.id, plan_.upcoming))
+                        continue
+                rest.append((pos, item.id, plan_))
                 pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
-            report.queued.update(insert_new(session, rows, now=now))
-            owed_stages: dict[int, set[str]] = {}
+            if rest:
+                full = {r.id: r for r in conn.execute(
+                    sa.select(*SWEEP_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+                    .where(ITEM.c.id.in_([item_id for _, item_id, _ in rest])))}
+                for pos, item_id, plan_ in rest:
+                    owned = _rows_for_item(session, full[item_id], plan_, audiences, now=now,
+                                           config=config, clock=clock, report=report)
+                    rows += owned
+                    given += ((pos, row) for row in owned)
+            if fanned:
+                # One statement for both kinds of rows keeps the ids in batch order.
+                report.queued.update(fanout.insert_fanned(
+                    conn, batch=fanned, plans=plan_table, people=people, given=given, now=now,
+                    local_now=_local_minute(now, config.tz), bureau=config.bureau,
+                    domain=config.mail_domain))
+            else:
+                report.queued.update(insert_new(session, rows, now=now))
             for row in rows:
                 if row.dedupe_key.startswith("item:"):
                     owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
@@ -346,3 +390,45 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         if len(batch) < batch_size:
             break
     return report
+
+
+def _ascii(emails) -> bool:
+    return all(e.isascii() for e in emails)
+
+
+def _plain(item) -> bool:
+    """Whether models.fanout may build this item's rows, given a plan it may build: not a
+    meeting or a minutes item, and emails SQL lower-cases as Python does."""
+    return (item.kind is not ItemKind.MEETING and item.parent_id is None
+            and item.contact_email.isascii() and (item.leader_email or "").isascii())
+
+
+@dataclass(frozen=True)
+class _Fan:
+    """A plan as models.fanout reads it: its number and what an item under it is sent with."""
+
+    number: int
+    values: tuple  # deadline text, days overdue, workdays left
+    stages: set[str]
+
+
+def _fan(number: int, plan_: Plan, item, audiences: Audiences) -> _Fan | None:
+    """None when the plan owes nothing or a due may reach no one (a count the SQL does not
+    keep: the Python path counts it)."""
+    if not plan_.dues:
+        return None
+    for due in plan_.dues:
+        to, cc = due.rung.to, due.rung.cc
+        if Audience.ATTENDEES in (to, cc) or (to is Audience.LEADER and not audiences.heads) \
+                or (to is Audience.BUREAU and not audiences.bureau):
+            return None
+    return _Fan(number, (str(deadline_of(item)), plan_.days.days_overdue, plan_.days.workdays_left),
+                {due.stage for due in plan_.dues})
+
+
+def _plan_rows(number: int, plan_: Plan, due_at: datetime) -> list[list]:
+    """One plan's dues as models.fanout.insert_fanned reads them."""
+    due_text = due_at.isoformat()
+    return [[number, due.stage, due.rung.kind.value, due.rung.to.value,
+             due.rung.cc.value if due.rung.cc else None, due.fire_at, due.rung.any_hour, due_text]
+            for due in plan_.dues]
