@@ -30,7 +30,6 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
@@ -153,17 +152,15 @@ def _warm_templates() -> None:
 
 
 def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes]]:
-    from models.delivery import template_name
-    from models.tables import Outbox
-    from notifications.render import render_email
+    """Every queued message rendered exactly as delivery renders it (claimed the same way; the
+    outbox is reset after the run)."""
+    from models.delivery import render_row
+    from models.outbox import claim
 
-    outbox = Outbox.__table__  # type: ignore[attr-defined]
-    with engine.connect() as conn:
-        rows = conn.execute(select(outbox)).all()
+    rows = claim(engine, worker="prerender", now=NOW, lease=timedelta(hours=1), limit=10**9)
     messages = []
-    for r in rows:
-        message = render_email(template_name(SimpleNamespace(reminder=r.reminder)), r.context,
-                               sender=SENDER, to=[r.recipient], cc=r.cc, message_id=r.message_id)
+    for row in rows:
+        message = render_row(row, sender=SENDER)
         messages.append((message.sender, list(message.recipients), message.data))
     return messages
 

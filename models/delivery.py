@@ -54,7 +54,8 @@ def template_name(claimed: Claimed) -> str:
     return claimed.reminder.name.lower()
 
 
-def _render(row: Claimed, *, sender: str, templates_dir: Path | None) -> RenderedEmail:
+def render_row(row: Claimed, *, sender: str, templates_dir: Path | None = None) -> RenderedEmail:
+    """The message a claimed row becomes (the recipient's name from its column, in To)."""
     invite = invitation(row.context["ics"]) if "ics" in row.context else None
     return render_email(template_name(row), row.context, sender=sender,
                         to=[named(parse_address(row.recipient), row.recipient_name)],
@@ -68,7 +69,7 @@ async def _send_one(row: Claimed, transport: Transport, *, sender: str,
     # up front, 200 renders held the event loop (and left the server idle) at every batch.
     async with gate:
         try:
-            message = _render(row, sender=sender, templates_dir=templates_dir)
+            message = render_row(row, sender=sender, templates_dir=templates_dir)
         except (RenderError, TransportError) as exc:
             return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
         try:
