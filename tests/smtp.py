@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -165,3 +166,18 @@ def smtp_servers():
 def smtp_server(smtp_servers) -> SmtpServer:
     """A running SmtpServer on a free port; stopped after the test."""
     return smtp_servers()
+
+
+def deliver_to(engine, server: SmtpServer, *, now, config, sender: str, **kwargs):
+    """One delivery pass (``models.delivery.deliver``) to ``server`` over a real SmtpTransport."""
+    from models.delivery import deliver
+    from notifications.transport import SmtpTransport
+
+    async def scenario():
+        transport = SmtpTransport(host=server.host, port=server.port, security="none")
+        try:
+            return await deliver(engine, transport, now=now, config=config, sender=sender, **kwargs)
+        finally:
+            await transport.close()
+
+    return asyncio.run(scenario())

@@ -6,7 +6,6 @@ template in an administrator's folder, and a sender process killed between claim
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -21,13 +20,13 @@ from typer.testing import CliRunner
 
 from duban.cli import app
 from duban.db import session_scope
-from models.delivery import LEASE, deliver
+from models.delivery import LEASE
 from models.outbox import Outcome, claim, record
 from models.reminders import EngineConfig, sweep
 from models.tables import Outbox, OutboxStatus
 from models.units import add_person
-from notifications.transport import SmtpTransport
 from tests.factories import make_item, make_unit
+from tests.smtp import deliver_to
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -77,14 +76,7 @@ def only(engine, **where) -> Outbox:
 
 
 def run_deliver(engine, server, now: datetime = NOW, **kw):
-    async def scenario():
-        transport = SmtpTransport(host=server.host, port=server.port, security="none")
-        try:
-            return await deliver(engine, transport, now=now, config=CONFIG, sender=SENDER, **kw)
-        finally:
-            await transport.close()
-
-    return asyncio.run(scenario())
+    return deliver_to(engine, server, now=now, config=CONFIG, sender=SENDER, **kw)
 
 
 def by_message_id(server) -> dict[str, list]:

@@ -4,7 +4,6 @@ arrives at a real SMTP server."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,15 +12,14 @@ from sqlmodel import col, select
 
 from duban.db import session_scope
 from models.calendar import WorkCalendar
-from models.delivery import deliver
 from models.digest import digest_due_at, queue_digest
 from models.items import cancel_item, complete_item
 from models.outbox import enqueue, message_id_for
 from models.reminders import EngineConfig
 from models.tables import Outbox, OutboxStatus, Person
 from models.units import add_person
-from notifications.transport import SmtpTransport
 from tests.factories import T0, make_item, make_unit
+from tests.smtp import deliver_to
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIG = EngineConfig(tz=SHANGHAI, office_start=time(9, 0), office_end=time(17, 30),
@@ -55,14 +53,7 @@ def digests(engine) -> list[Outbox]:
 
 
 def run_deliver(engine, server, now: datetime):
-    async def scenario():
-        transport = SmtpTransport(host=server.host, port=server.port, security="none")
-        try:
-            return await deliver(engine, transport, now=now, config=CONFIG, sender=SENDER)
-        finally:
-            await transport.close()
-
-    return asyncio.run(scenario())
+    return deliver_to(engine, server, now=now, config=CONFIG, sender=SENDER)
 
 
 # --- when -----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ after they end; minutes due and reminded like any deadline; attendance recorded.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 from datetime import datetime, time
@@ -19,7 +18,6 @@ from sqlmodel import col, select
 from duban.db import session_scope
 from duban.errors import InputError, NotFound, Refused
 from models import meetings
-from models.delivery import deliver
 from models.enums import ItemKind, ItemStatus, ReminderKind
 from models.events import history
 from models.items import add_item, cancel_item, update_item
@@ -29,8 +27,8 @@ from models.reminders import EngineConfig, SweepReport, sweep
 from models.submissions import submit
 from models.tables import Attendance, Item, Outbox, OutboxStatus
 from models.units import add_person
-from notifications.transport import SmtpTransport
 from tests.factories import make_unit
+from tests.smtp import deliver_to
 
 TZ = ZoneInfo("Asia/Shanghai")
 CONFIG = EngineConfig(tz=TZ, office_start=time(9, 0), office_end=time(17, 30),
@@ -70,13 +68,7 @@ def run_sweep(engine, now: str) -> SweepReport:
 
 
 def run_deliver(engine, server, now: str):
-    async def go():
-        transport = SmtpTransport(host=server.host, port=server.port, security="none")
-        try:
-            return await deliver(engine, transport, now=at(now), config=CONFIG, sender=SENDER)
-        finally:
-            await transport.close()
-    return asyncio.run(go())
+    return deliver_to(engine, server, now=at(now), config=CONFIG, sender=SENDER)
 
 
 def meeting_on(engine, day: str) -> Item:

@@ -5,7 +5,6 @@ Every instant is fixed; delivery (where a test needs it) goes to a real aiosmtpd
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,6 @@ from sqlmodel import col, select
 from duban.db import session_scope
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
-from models.delivery import deliver
 from models.items import cancel_item, complete_item, update_item
 from models.ladder import LadderClock, next_fire_after, owed
 from models.outbox import claim
@@ -24,8 +22,8 @@ from models.reminders import EngineConfig, item_context, ladder_for, load_ladder
 from models.tables import Item, Outbox, OutboxStatus, Person, Unit
 from models.units import add_person
 from models.views import deadline_of
-from notifications.transport import SmtpTransport
 from tests.factories import T0, make_item, make_unit
+from tests.smtp import deliver_to
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIG = EngineConfig(tz=SHANGHAI, office_start=time(9, 0), office_end=time(17, 30),
@@ -85,14 +83,7 @@ def summary(rows: list[Outbox]) -> set[tuple[str, str, str]]:
 
 
 def run_deliver(engine, server, now: datetime):
-    async def scenario():
-        transport = SmtpTransport(host=server.host, port=server.port, security="none")
-        try:
-            return await deliver(engine, transport, now=now, config=CONFIG, sender=SENDER)
-        finally:
-            await transport.close()
-
-    return asyncio.run(scenario())
+    return deliver_to(engine, server, now=now, config=CONFIG, sender=SENDER)
 
 
 # --- idempotence and cost -------------------------------------------------------------------
