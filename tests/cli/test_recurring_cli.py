@@ -422,7 +422,7 @@ def test_moving_then_cancelling_a_meeting_mails_an_update_then_a_cancellation(cl
                                                                              tmp_path):
     meeting = weekly_meeting["meeting"]
     uid = f"duban-meeting-{meeting}@example.org"
-    cli("item", "update", str(meeting), "--deadline", "2026-12-08 14:00")
+    cli("--now", "2026-12-03T10:30", "item", "update", str(meeting), "--deadline", "2026-12-08 14:00")
     assert cli.json("item", "show", str(weekly_meeting["minutes"]))["deadline"] == "2026-12-10"
     cli("sweep", "--now", "2026-12-03T11:00")
     cli("deliver", "--now", "2026-12-03T11:00")
@@ -435,7 +435,7 @@ def test_moving_then_cancelling_a_meeting_mails_an_update_then_a_cancellation(cl
         assert (str(cal["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])) == ("REQUEST", uid, 1)
         assert event["DTSTART"].dt == datetime(2026, 12, 8, 14, 0, tzinfo=TZ)
 
-    cli("item", "cancel", str(meeting))
+    cli("--now", "2026-12-03T19:00", "item", "cancel", str(meeting))
     assert cli.json("item", "show", str(weekly_meeting["minutes"]))["status"] == "已撤销"
     cli("sweep", "--now", "2026-12-03T20:00")
     report = cli("deliver", "--now", "2026-12-03T20:00").stdout  # outside office hours

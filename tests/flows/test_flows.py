@@ -35,7 +35,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_flows_sweep_digest_and_deliver_the_demo_bureau(tmp_path):
     env = _env(tmp_path)
     duban = str(Path(sys.executable).parent / "duban")
-    for args in (["init"], ["demo"]):
+    for args in (["init"], ["--now", "2026-12-01T09:00", "demo"]):
         subprocess.run([duban, *args], env=env, check=True, capture_output=True)
     run = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, text=True,
                          capture_output=True, timeout=300)
