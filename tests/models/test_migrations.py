@@ -20,6 +20,7 @@ from duban.errors import DatabaseNotReady
 from models.enums import ItemKind, ItemStatus, UnitKind
 from models.events import history
 from models.items import overdue_items
+from models.next_actions import next_actions
 from models.tables import Event, Item, Outbox, ProgressEntry, Unit
 from models.units import find_unit
 
@@ -215,8 +216,9 @@ def test_database_from_revision_0001_upgrades_without_losing_rows(empty_engine):
         assert d.due_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
         assert d.completed_at == t_done
         assert d.completed_at.utcoffset() == timedelta(0)
-        # Columns added later are filled in for old rows (0003: open items are due a sweep).
-        assert (o.next_action_at, d.next_action_at) == (t_updated, None)
+        # Columns added later are filled in for old rows (0003: open items are due a sweep;
+        # 0007 moved that time to next_action).
+        assert next_actions(session, [item_open, item_done]) == {item_open: t_updated}
 
         p = session.get(ProgressEntry, progress)
         assert (p.item_id, p.note, p.author) == (item_open, "已完成 80%，剩余材料待补", "刘洋")
