@@ -62,6 +62,7 @@ CONNECTIONS = 4  # SmtpTransport's default pool size, used by every figure
 def load(engine: Engine, n: int) -> None:
     """Migrate, add units and ``n`` items, sweep once: ``n`` pending outbox rows."""
     from models.deadlines import Deadline
+    from models.next_actions import NEXT_ACTION
     from models.reminders import sweep
     from models.tables import Item, Unit
 
@@ -85,8 +86,10 @@ def load(engine: Engine, n: int) -> None:
                 "source": "区委督查室", "unit_id": unit_ids[i % UNITS], "person": f"责任人{i % 50}",
                 "deadline_date": deadline, "deadline_time": None,
                 "due_at": Deadline(deadline).ends_at(SHANGHAI), "status": "进行中",
-                "next_action_at": t0, "created_at": t0, "updated_at": t0})
+                "created_at": t0, "updated_at": t0})
         conn.execute(insert(item), rows)
+        conn.execute(insert(NEXT_ACTION), [{"item_id": i, "at": t0}
+                                           for i in conn.execute(select(item.c.id)).scalars()])
     queued = sweep(engine, now=NOW, config=CONFIG).total
     if queued != n:
         raise RuntimeError(f"the sweep queued {queued} reminders, expected {n}")

@@ -16,8 +16,8 @@ Figures, each measured in a fresh child process after the data is loaded:
           which isolates the table size (the index walk) from the work per due item;
 - idle:   a sweep with nothing due;
 - naive:  the baseline: load every open item with its unit through the ORM and keep those the
-          ladder owes anything (``models.ladder.owed``), as a sweep without ``next_action_at``
-          would have to. It only finds the items; queueing them would come on top.
+          ladder owes anything (``models.ladder.owed``), as a sweep without its schedule
+          (``next_action``) would have to. It only finds the items; queueing them would come on top.
 Peak memory is the child's ``ru_maxrss`` (interpreter and imports included).
 """
 
@@ -65,25 +65,31 @@ FROM generate_series(1, :units) AS u
 
 PG_ITEMS = """
 INSERT INTO item (kind, title, detail, measure, source, unit_id, person, deadline_date, due_at,
-                  status, next_action_at, created_at, updated_at)
+                  status, created_at, updated_at)
 SELECT (ARRAY['整改事项','报送节点','会议','任务'])[1 + i % 4],
        '关于落实第' || i || '号督办事项的整改工作', '按照上级要求逐项整改，按期报送进展。',
        '建立台账，明确责任人和完成时限。', '区委督查室', 1 + i % :units, '责任人' || (i % 50),
        d, (d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai',
        (ARRAY['未开始','进行中','已提交'])[1 + i % 3],
-       CASE WHEN i % :every = 0 THEN :now - ((i / :every) % 3600) * interval '1 second'
-            ELSE ((d - 5)::timestamp + time '09:00') AT TIME ZONE 'Asia/Shanghai' END,
        :t0, :t0
 FROM (SELECT i, CASE WHEN i % :every = 0 THEN date '2026-05-20' + (i / :every) % 17
                      ELSE date '2026-06-15' + i % 160 END AS d
       FROM generate_series(1, :n) AS i) AS s
 """
 
+# Item ids are 1..n in a fresh database.
+PG_SCHEDULE = """
+INSERT INTO next_action (item_id, at)
+SELECT id, CASE WHEN id % :every = 0 THEN :now - ((id / :every) % 3600) * interval '1 second'
+                ELSE ((deadline_date - 5)::timestamp + time '09:00') AT TIME ZONE 'Asia/Shanghai' END
+FROM item
+"""
+
 PG_RESET = """
-UPDATE item SET next_action_at = CASE
-    WHEN id <= :last_due THEN :now - ((id / :every) % 3600) * interval '1 second'
+UPDATE next_action SET at = CASE
+    WHEN item_id <= :last_due THEN :now - ((item_id / :every) % 3600) * interval '1 second'
     ELSE :now + interval '400 days' END
-WHERE id % :every = 0
+WHERE item_id % :every = 0
 """
 
 SQLITE_UNITS = """
@@ -102,26 +108,33 @@ dated(i, d) AS (
                    ELSE date('2026-06-15', '+' || (i % 160) || ' days') END
     FROM seq)
 INSERT INTO item (kind, title, detail, measure, source, unit_id, person, deadline_date, due_at,
-                  status, next_action_at, created_at, updated_at)
+                  status, created_at, updated_at)
 SELECT CASE i % 4 WHEN 0 THEN '整改事项' WHEN 1 THEN '报送节点' WHEN 2 THEN '会议' ELSE '任务' END,
        '关于落实第' || i || '号督办事项的整改工作', '按照上级要求逐项整改，按期报送进展。',
        '建立台账，明确责任人和完成时限。', '区委督查室', 1 + i % :units, '责任人' || (i % 50),
        d, strftime('%Y-%m-%d %H:%M:%S', d, '+16 hours') || '.000000',
        CASE i % 3 WHEN 0 THEN '未开始' WHEN 1 THEN '进行中' ELSE '已提交' END,
-       CASE WHEN i % :every = 0
-            THEN strftime('%Y-%m-%d %H:%M:%S', :now, '-' || ((i / :every) % 3600) || ' seconds')
-                 || '.000000'
-            ELSE strftime('%Y-%m-%d %H:%M:%S', d, '-5 days', '+1 hours') || '.000000' END,
        :t0, :t0
 FROM dated
 """
 
+SQLITE_SCHEDULE = """
+INSERT INTO next_action (item_id, at)
+SELECT id, CASE WHEN id % :every = 0
+                THEN strftime('%Y-%m-%d %H:%M:%S', :now, '-' || ((id / :every) % 3600) || ' seconds')
+                     || '.000000'
+                ELSE strftime('%Y-%m-%d %H:%M:%S', deadline_date, '-5 days', '+1 hours')
+                     || '.000000' END
+FROM item
+"""
+
 SQLITE_RESET = """
-UPDATE item SET next_action_at = CASE
-    WHEN id <= :last_due
-    THEN strftime('%Y-%m-%d %H:%M:%S', :now, '-' || ((id / :every) % 3600) || ' seconds') || '.000000'
+UPDATE next_action SET at = CASE
+    WHEN item_id <= :last_due
+    THEN strftime('%Y-%m-%d %H:%M:%S', :now, '-' || ((item_id / :every) % 3600) || ' seconds')
+         || '.000000'
     ELSE strftime('%Y-%m-%d %H:%M:%S', :now, '+400 days') || '.000000' END
-WHERE id % :every = 0
+WHERE item_id % :every = 0
 """
 
 PEOPLE = [("张局长", "主要负责人", "head@bench.example.org"),
@@ -148,6 +161,7 @@ def load(engine: Engine, n: int) -> float:
                          [{"name": a, "role": b, "email": c, "t0": p["t0"]} for a, b, c in PEOPLE])
             conn.execute(text(PG_ITEMS if pg else SQLITE_ITEMS),
                          {**p, "units": UNITS, "every": DUE_EVERY, "n": n})
+            conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": DUE_EVERY})
         settle(engine)
     return watch.seconds
 

@@ -77,6 +77,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(_alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (tests of the migrations; rows are converted)."""
+    command.downgrade(_alembic_config(engine), revision)
+
+
 def require_current(engine: Engine) -> None:
     """Raise DatabaseNotReady unless the schema is at the newest revision."""
     current = current_revision(engine)

@@ -18,6 +18,7 @@ from models import validation
 from models.deadlines import Deadline
 from models.enums import OPEN_STATUSES, ItemKind, ItemStatus, parse_enum
 from models.events import jsonable, record_event, snapshot
+from models.next_actions import set_next_action
 from models.outbox import drop_pending
 from models.parsing import parse_deadline
 from models.tables import Item, ProgressEntry, Unit
@@ -125,9 +126,10 @@ def add_item(
         raise Refused("新建事项的状态不能是已办结或已撤销；请先新建，再用 item done / item cancel")
     _check_code_free(session, cleaned.get("code"))
     item = Item(**_column_values(session, cleaned, tz), status=status,
-                next_action_at=now, created_at=now, updated_at=now)
+                created_at=now, updated_at=now)
     session.add(item)
     session.flush()
+    set_next_action(session, item.id, now, new=True)  # type: ignore[arg-type]
     record_event(session, entity="item", entity_id=item.id, action="create",  # type: ignore[arg-type]
                  actor=actor, at=now, after=snapshot(item))
     return item
@@ -161,8 +163,10 @@ def update_item(
     item.updated_at = now
     if "due_at" in changed:
         # A new deadline starts a new ladder; reminders owed under the old one are void.
+        # The schedule first: it waits for a sweep queueing under the old deadline (see
+        # models.next_actions), whose rows the withdrawal then sees.
+        set_next_action(session, item_id, now)
         drop_pending(session, item_id, reason="完成时限已变更")
-        item.next_action_at = now
         if item.kind is ItemKind.MEETING:
             item.ics_sequence += 1  # the sweep sends invitees the update
     action = "status" if set(changed) == {"status"} else "update"
@@ -201,14 +205,16 @@ def _close(session: Session, item_id: int, status: ItemStatus, *, completed_at: 
         raise Refused(f"事项 {item_id} 已是“{item.status.value}”状态")
     before = snapshot(item, ["status", "completed_at"])
     item.status, item.completed_at, item.updated_at = status, completed_at, now
-    item.next_action_at = None
+    # Invitees of a cancelled meeting get a cancellation (same UID, higher SEQUENCE) from the
+    # next sweep; anything else closed is never looked at again. The schedule before the
+    # withdrawal, as in update_item.
+    notice = item.kind is ItemKind.MEETING and status is ItemStatus.CANCELLED
+    set_next_action(session, item_id, now if notice else None)
     drop_pending(session, item_id, reason=f"事项{status.value}")
     record_event(session, entity="item", entity_id=item_id, action="status", actor=actor, at=now,
                  before=before, after=snapshot(item, ["status", "completed_at"]))
-    if item.kind is ItemKind.MEETING and status is ItemStatus.CANCELLED:
-        # Invitees get a cancellation (same UID, higher SEQUENCE) from the next sweep.
+    if notice:
         item.ics_sequence += 1
-        item.next_action_at = now
         child = _minutes_of(session, item)
         if child is not None:
             _close(session, child.id, ItemStatus.CANCELLED, completed_at=None,  # type: ignore[arg-type]

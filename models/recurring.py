@@ -26,6 +26,7 @@ from models.calendar_store import calendar_from_db
 from models.deadlines import Deadline, local_date
 from models.enums import ItemKind, ItemStatus, UnitKind, parse_enum
 from models.events import record_event, snapshot
+from models.next_actions import set_next_actions
 from models.recurrence import Rule
 from models.tables import (
     Item,
@@ -196,6 +197,9 @@ def withdraw_future(session: Session, template: Recurrence, *, actor: str, now: 
         return 0
     children = list(session.execute(select(ITEM.c.id).where(ITEM.c.parent_id.in_(ids))).scalars())
     doomed = ids + children
+    # The schedule first (deleting the items would cascade to it anyway): on PostgreSQL it
+    # waits for a sweep queueing for these items, whose rows the outbox delete then sees.
+    set_next_actions(session, [(item_id, None) for item_id in doomed])
     outbox = Outbox.__table__  # type: ignore[attr-defined]
     session.execute(delete(outbox).where(outbox.c.item_id.in_(doomed),
                                          outbox.c.status == OutboxStatus.PENDING.value))
@@ -328,7 +332,7 @@ def _occurrence_row(template: Recurrence, unit: Unit, day: date, *, now: datetim
         "unit_id": unit.id, "person": unit.contact_name,
         "deadline_date": day, "deadline_time": template.due_time,
         "due_at": deadline.ends_at(tz), "status": ItemStatus.NOT_STARTED.value,
-        "completed_at": None, "next_action_at": now, "created_at": now, "updated_at": now,
+        "completed_at": None, "created_at": now, "updated_at": now,
         "template_id": template.id, "parent_id": None, "ics_sequence": 0,
     }
 
@@ -343,7 +347,7 @@ def _minutes_row(template: Recurrence, meeting_id: int, day: date, *, now: datet
         "source": f"会议纪要：{template.name}", "unit_id": organiser.id,
         "person": organiser.contact_name, "deadline_date": due, "deadline_time": None,
         "due_at": Deadline(due).ends_at(tz), "status": ItemStatus.NOT_STARTED.value,
-        "completed_at": None, "next_action_at": now, "created_at": now, "updated_at": now,
+        "completed_at": None, "created_at": now, "updated_at": now,
         "template_id": None, "parent_id": meeting_id, "ics_sequence": 0,
     }
 
@@ -379,6 +383,7 @@ def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCal
             made = _insert_ignoring_duplicates(session, minutes)
             report.minutes += len(made)
             created += made
+        set_next_actions(session, [(item_id, now) for item_id in created], new=True)
         for item_id in created:
             record_event(session, entity="item", entity_id=item_id, action="create",
                          actor=actor, at=now, after={"template_id": template.id})

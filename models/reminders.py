@@ -1,7 +1,8 @@
 """The sweep: find items whose next action time has come, put what they are owed in the outbox.
 
 Cost follows the items needing action, not the table: the query walks the index on
-``item.next_action_at`` and each visited item gets its next time pushed past ``now``.
+``next_action.at`` (models.next_actions) and each visited item gets its next time pushed
+past ``now``.
 Running the sweep twice, or in several processes at once, adds nothing twice (the outbox's
 unique key), and on PostgreSQL concurrent sweeps skip each other's locked items.
 """
@@ -27,6 +28,7 @@ from models.calendar_store import calendar_from_db
 from models.deadlines import Deadline, local_date, workdays_overdue
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind
 from models.ladder import DEFAULT_LADDER, Audience, Due, LadderClock, Rung, next_fire_after, owed
+from models.next_actions import NEXT_ACTION, set_next_actions
 from models.outbox import NewRow, drop_superseded, insert_new, message_id_for
 from models.recurring import generate
 from models.tables import Item, LadderRung, Person, Unit
@@ -280,27 +282,6 @@ def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
 
 
-# Driver SQL for the reason given at models.outbox.insert_new: this runs for every due item.
-_PUSH_SQLITE = "UPDATE item SET next_action_at = ? WHERE id = ?"
-_PUSH_PG = """
-UPDATE item SET next_action_at = v.t
-FROM unnest(%(ids)b::int[], %(ts)b::timestamptz[]) AS v(id, t)
-WHERE item.id = v.id
-"""
-
-
-def push_next_actions(session: Session, pushes: list[tuple[int, datetime | None]]) -> None:
-    """Set each item's next action time (None: never again, the item is closed)."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        ids, times = zip(*pushes, strict=True)
-        conn.exec_driver_sql(_PUSH_PG, {"ids": list(ids), "ts": list(times)})
-    else:
-        # The ORM's own conversion: SQLite keeps instants as text in one exact format.
-        instant = ITEM.c.next_action_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        conn.exec_driver_sql(_PUSH_SQLITE, [(instant(t), i) for i, t in pushes])
-
-
 def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
           batch_size: int = 1000) -> SweepReport:
     """Queue every reminder that has come due by ``now``; returns what was queued."""
@@ -317,11 +298,12 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
     plans: dict[tuple, Plan] = {}
     query = (
         sa.select(*PLAN_COLUMNS)
-        .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
-        .where(ITEM.c.next_action_at <= now)
-        .order_by(ITEM.c.next_action_at)
+        .join_from(NEXT_ACTION, ITEM, NEXT_ACTION.c.item_id == ITEM.c.id)
+        .join(UNIT, ITEM.c.unit_id == UNIT.c.id)
+        .where(NEXT_ACTION.c.at <= now)
+        .order_by(NEXT_ACTION.c.at, NEXT_ACTION.c.item_id)
         .limit(batch_size)
-        .with_for_update(skip_locked=True, of=ITEM)  # SQLite: ignored
+        .with_for_update(skip_locked=True, of=NEXT_ACTION)  # SQLite: ignored
     )
     # Plain items' rows are built by the database from the plans (models.fanout); the rest
     # (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
@@ -385,7 +367,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                 if row.dedupe_key.startswith("item:"):
                     owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
             report.superseded += drop_superseded(session, owed_stages, now=now)
-            push_next_actions(session, pushes)
+            set_next_actions(session, pushes)  # None: closed, never looked at again
             report.items += len(batch)
         if len(batch) < batch_size:
             break

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind, UnitKind
@@ -55,7 +55,8 @@ class Item(SQLModel, table=True):
 
     The deadline is what the user gave: a date, optionally with a local wall-clock time.
     ``due_at`` is the derived UTC instant it ends (a date-only deadline ends at 24:00 local),
-    indexed so that "what is overdue now" never scans the table.
+    indexed so that "what is overdue now" never scans the table. When the reminder sweep must
+    next look at an item is kept apart, in ``next_action``.
     """
 
     __table_args__ = (
@@ -81,16 +82,32 @@ class Item(SQLModel, table=True):
         default=ItemStatus.NOT_STARTED, sa_type=EnumText(ItemStatus), nullable=False
     )
     completed_at: datetime | None = _instant(nullable=True)
-    # When the reminder sweep must next look at this item; NULL once it is closed.
-    next_action_at: datetime | None = _instant(nullable=True, index=True)
     # Recurring work: the template an occurrence came from; a meeting's minutes item points
     # at its meeting; a meeting's iCalendar SEQUENCE (raised when it moves or is cancelled).
-    template_id: int | None = Field(default=None, foreign_key="recurrence.id", index=True)
+    # No index of its own: uq_item_occurrence (template_id first) serves lookups by template.
+    template_id: int | None = Field(default=None, foreign_key="recurrence.id")
     parent_id: int | None = Field(default=None, foreign_key="item.id")
     ics_sequence: int = Field(default=0, nullable=False,
                               sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
+
+
+class NextAction(SQLModel, table=True):
+    """When the reminder sweep must next look at an item; no row once it never needs to
+    (closed). Read and written through models.next_actions only.
+
+    A narrow table of its own rather than a column of ``item``: the sweep moves every time
+    it visits, and on PostgreSQL an UPDATE of an indexed column of ``item`` would rewrite
+    every index of that wide table instead of these two.
+    """
+
+    __tablename__ = "next_action"
+    __table_args__ = (Index("ix_next_action_at", "at", "item_id"),)
+
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"),
+                                          primary_key=True, autoincrement=False))
+    at: datetime = _instant()
 
 
 class ProgressEntry(SQLModel, table=True):

@@ -25,6 +25,7 @@ from models.enums import ItemKind, ItemStatus
 from models.events import jsonable, record_event
 from models.items import cancel_item, complete_item, update_item
 from models.ledger.checking import DEFAULT_KIND, ImportPlan, ItemRow
+from models.next_actions import set_next_actions
 from models.tables import Event, Item, Unit
 from models.units import UnitInput, add_unit
 
@@ -82,7 +83,7 @@ def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, now: datetime,
         "person": fields.get("person"), "deadline_date": deadline.day,
         "deadline_time": deadline.at, "due_at": deadline.ends_at(tz),
         "status": ItemStatus.NOT_STARTED if status.is_closed else status,
-        "completed_at": None, "next_action_at": now, "template_id": None, "parent_id": None,
+        "completed_at": None, "template_id": None, "parent_id": None,
         "ics_sequence": 0, "created_at": now, "updated_at": now,
     }
 
@@ -95,15 +96,24 @@ def _close(session: Session, item_id: int, status: ItemStatus, completed_at: dat
         cancel_item(session, item_id, actor=actor, now=now)
 
 
-def _closed(row: ItemRow, value: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _closed(row: ItemRow, value: dict[str, Any]) -> dict[str, Any]:
     """The row as items._close leaves a new item closed with the status in the ledger."""
     status = row.fields["status"]
-    closed = {**value, "status": status, "next_action_at": None,
+    closed = {**value, "status": status,
               "completed_at": row.completed_at if status is ItemStatus.DONE else None}
-    if status is ItemStatus.CANCELLED and value["kind"] is ItemKind.MEETING:
-        # A cancelled meeting's invitees are sent a cancellation by the next sweep.
-        closed.update(ics_sequence=value["ics_sequence"] + 1, next_action_at=now)
+    if _notice(closed):
+        closed.update(ics_sequence=value["ics_sequence"] + 1)
     return closed
+
+
+def _notice(value: dict[str, Any]) -> bool:
+    """A cancelled meeting's invitees are sent a cancellation by the next sweep."""
+    return value["status"] is ItemStatus.CANCELLED and value["kind"] is ItemKind.MEETING
+
+
+def _next_action(value: dict[str, Any], now: datetime) -> datetime | None:
+    """The schedule items.add_item and items._close leave the row with."""
+    return now if not value["status"].is_closed or _notice(value) else None
 
 
 def _snapshot(values: dict[str, Any], columns: list[str]) -> dict[str, Any]:
@@ -121,7 +131,7 @@ def _add_items(session: Session, rows: list[ItemRow], *, actor: str, now: dateti
         opened = [_new_row(r.fields, unit_ids, now=now, tz=tz) for r in batch]  # type: ignore[arg-type]
         closing = [r.fields.get("status") is not None and r.fields["status"].is_closed
                    for r in batch]
-        values = [_closed(row, value, now) if closes else value
+        values = [_closed(row, value) if closes else value
                   for row, value, closes in zip(batch, opened, closing, strict=True)]
         # Then the ids by 编号 (unique): INSERT … RETURNING in parameter order falls back to
         # one statement per row on SQLite.
@@ -129,6 +139,8 @@ def _add_items(session: Session, rows: list[ItemRow], *, actor: str, now: dateti
         codes = [value["code"] for value in values]
         found = dict(session.execute(select(ITEM.c.code, ITEM.c.id)  # type: ignore[call-overload]
                                      .where(ITEM.c.code.in_(codes))).all())
+        set_next_actions(session, [(found[value["code"]], _next_action(value, now))
+                                   for value in values], new=True)
         events, closings = [], []
         for opened_value, value, closes in zip(opened, values, closing, strict=True):
             item_id = found[value["code"]]

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from duban import db
 from duban.errors import ValidationFailed
 from models.enums import ItemKind, ItemStatus, UnitKind
+from models.next_actions import next_actions
 from models.tables import Event, Item, Unit
 
 
@@ -90,7 +91,8 @@ def test_closed_rows_are_created_then_closed_through_the_event_log(engine, offic
     assert datetime.fromisoformat(after["completed_at"]) == datetime(2026, 3, 25, 16, 0,
                                                                     tzinfo=SHANGHAI)
     assert log["ZG-06"][1][3] == {"status": "已撤销", "completed_at": None}
-    assert done.next_action_at is None and cancelled.next_action_at is None
+    with Session(engine) as session:
+        assert next_actions(session, [done.id, cancelled.id]) == {}
 
 
 def test_importing_the_same_file_again_changes_nothing(engine, office):

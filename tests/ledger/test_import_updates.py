@@ -21,6 +21,7 @@ from duban import db
 from duban.errors import Refused, ValidationFailed
 from models.enums import ItemKind, ItemStatus
 from models.items import complete_item
+from models.next_actions import next_action_of
 from models.tables import Event, Item, Unit
 
 T1 = datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI)
@@ -40,6 +41,11 @@ ROW_B = ["A-2", "任务", "报送统计表", "优抚褒扬科", None, "2026-12-1
 def _item(engine, code: str) -> Item:
     with Session(engine) as session:
         return session.exec(select(Item).where(Item.code == code)).one()
+
+
+def _next(engine, item_id: int) -> datetime | None:
+    with Session(engine) as session:
+        return next_action_of(session, item_id)
 
 
 def _log(engine, item_id: int) -> list[tuple[str, dict | None, dict | None]]:
@@ -66,7 +72,7 @@ def test_a_changed_row_updates_its_item_and_the_log_records_it(loaded, tmp_path)
     a = _item(loaded, "A-1")
     assert (a.title, a.deadline_date, a.status) == ("做好优待证申领和发放工作", date(2027, 1, 15),
                                                     ItemStatus.IN_PROGRESS)
-    assert a.updated_at == T1 and a.next_action_at == T1  # a new deadline starts a new ladder
+    assert a.updated_at == T1 and _next(loaded, a.id) == T1  # a new deadline starts a new ladder
     action, before, after = _log(loaded, a.id)[-1]
     assert action == "update"
     assert before == {"title": "做好优待证办理工作", "deadline_date": "2026-12-31",
@@ -84,7 +90,7 @@ def test_a_row_marked_done_closes_the_item_through_the_log(loaded, tmp_path):
 
     assert result.items_updated == 1
     a = _item(loaded, "A-1")
-    assert (a.status, a.completed_at, a.next_action_at) == (
+    assert (a.status, a.completed_at, _next(loaded, a.id)) == (
         ItemStatus.DONE, datetime(2026, 11, 28, 7, 30, tzinfo=UTC), None)
     action, before, after = _log(loaded, a.id)[-1]
     assert (action, before) == ("status", {"status": "进行中", "completed_at": None})

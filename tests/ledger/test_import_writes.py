@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from duban import db
 from models.items import add_item, cancel_item, complete_item
+from models.next_actions import NEXT_ACTION
 from models.tables import Event, Item
 
 FIELDS = [
@@ -37,9 +38,14 @@ HEADER = ["编号", "类别", "事项名称", "责任单位", "完成时限", "�
 
 
 def _items(engine, prefix: str) -> dict[str, dict]:
-    """Item rows by 编号 without the prefix, minus what must differ (id, code)."""
+    """Item rows by 编号 without the prefix, with their schedule, minus what must differ (id,
+    code)."""
+    item = Item.__table__
     with engine.connect() as conn:
-        rows = conn.execute(select(Item.__table__).where(Item.__table__.c.code.like(f"{prefix}%")))
+        rows = conn.execute(
+            select(item, NEXT_ACTION.c.at.label("next_action"))
+            .outerjoin(NEXT_ACTION, NEXT_ACTION.c.item_id == item.c.id)
+            .where(item.c.code.like(f"{prefix}%")))
         return {row.code[1:]: {k: v for k, v in row._mapping.items() if k not in ("id", "code")}
                 for row in rows}
 

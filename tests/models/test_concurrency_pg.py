@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 
 from duban import db
 from models.deadlines import Deadline
+from models.next_actions import NEXT_ACTION
 from models.tables import Item, Outbox, Unit
 
 pytestmark = pytest.mark.postgres
@@ -98,9 +99,11 @@ def populate(url: str) -> None:
         conn.execute(insert(item_table), [
             {"kind": "整改事项", "title": f"第{i}号督办事项", "unit_id": unit_id,
              "deadline_date": DEADLINE, "deadline_time": None, "due_at": due_at,
-             "status": "进行中", "next_action_at": T0, "created_at": T0, "updated_at": T0}
+             "status": "进行中", "created_at": T0, "updated_at": T0}
             for i, unit_id in enumerate(unit_ids)
         ])
+        item_ids = conn.execute(select(item_table.c.id)).scalars().all()
+        conn.execute(insert(NEXT_ACTION), [{"item_id": i, "at": T0} for i in item_ids])
     engine.dispose()
 
 

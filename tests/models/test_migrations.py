@@ -20,6 +20,7 @@ from duban.errors import DatabaseNotReady
 from models.enums import ItemKind, ItemStatus, UnitKind
 from models.events import history
 from models.items import overdue_items
+from models.next_actions import next_actions
 from models.tables import Event, Item, Outbox, ProgressEntry, Unit
 from models.units import find_unit
 
@@ -215,8 +216,9 @@ def test_database_from_revision_0001_upgrades_without_losing_rows(empty_engine):
         assert d.due_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
         assert d.completed_at == t_done
         assert d.completed_at.utcoffset() == timedelta(0)
-        # Columns added later are filled in for old rows (0003: open items are due a sweep).
-        assert (o.next_action_at, d.next_action_at) == (t_updated, None)
+        # Columns added later are filled in for old rows (0003: open items are due a sweep;
+        # 0007 moved that time to next_action).
+        assert next_actions(session, [item_open, item_done]) == {item_open: t_updated}
 
         p = session.get(ProgressEntry, progress)
         assert (p.item_id, p.note, p.author) == (item_open, "已完成 80%，剩余材料待补", "刘洋")
@@ -357,3 +359,68 @@ def test_0006_dates_existing_failures_by_their_last_attempt(empty_engine):
         rows = {r.id: r for r in session.exec(select(Outbox))}
     assert rows[failed].failed_at == due
     assert rows[sent].failed_at is None
+
+
+# --- revision 0007: the sweep's schedule in next_action -------------------------------------------
+
+def _indexes(engine: Engine, table: str) -> dict[str, list[str]]:
+    return {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes(table)}
+
+
+def test_0007_moves_the_schedule_to_next_action_and_back(empty_engine):
+    eng = empty_engine
+    db.upgrade(eng, "0006")
+    unit = {"kind": "科室", "contact_name": "刘洋", "contact_email": "youfu@example.org",
+            "created_at": _instant(eng, _local(2026, 11, 2, 9)),
+            "updated_at": _instant(eng, _local(2026, 11, 2, 9))}
+    due = _local(2026, 12, 1, 0, 0)
+    nexts = [_local(2026, 11, 28, 9, 0), _local(2026, 11, 28, 9, 0), None,
+             _local(2026, 11, 30, 9, 0, 0, 250000)]
+    with eng.begin() as conn:
+        unit_id = _insert(conn, "unit", {**unit, "name": "优抚褒扬科"})
+        ids = [_insert(conn, "item", {
+            "kind": "整改事项", "title": f"事项{n}", "unit_id": unit_id,
+            "deadline_date": "2026-11-30", "due_at": _instant(eng, due),
+            "status": "已办结" if at is None else "进行中", "ics_sequence": 0,
+            "next_action_at": None if at is None else _instant(eng, at),
+            "created_at": unit["created_at"], "updated_at": unit["created_at"],
+        }) for n, at in enumerate(nexts)]
+    expected = {i: at for i, at in zip(ids, nexts, strict=True) if at is not None}
+
+    db.upgrade(eng)
+
+    assert _schema_diffs(eng) == []
+    with Session(eng) as session:
+        assert next_actions(session, ids) == expected
+    assert "next_action_at" not in {c["name"] for c in inspect(eng).get_columns("item")}
+    assert {"ix_item_next_action_at", "ix_item_template_id"}.isdisjoint(_indexes(eng, "item"))
+    assert _indexes(eng, "next_action")["ix_next_action_at"] == ["at", "item_id"]
+    # What replaces ix_item_template_id: the occurrence key, led by template_id.
+    [occurrence] = [u for u in inspect(eng).get_unique_constraints("item")
+                    if u["name"] == "uq_item_occurrence"]
+    assert occurrence["column_names"][0] == "template_id"
+    # The schedule goes with its item.
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM item WHERE id = :id"), {"id": ids[0]})
+        assert conn.execute(text("SELECT count(*) FROM next_action")).scalar() == 2
+
+    db.downgrade(eng, "0006")
+
+    assert db.current_revision(eng) == "0006"
+    assert "next_action" not in _tables(eng)
+    assert _indexes(eng, "item")["ix_item_next_action_at"] == ["next_action_at"]
+    assert _indexes(eng, "item")["ix_item_template_id"] == ["template_id"]
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT id, next_action_at FROM item ORDER BY id")).all()
+    restored = {i: at for i, at in rows}
+    assert set(restored) == set(ids[1:])
+    for item_id in ids[1:]:
+        at = restored[item_id]
+        if isinstance(at, str):  # SQLite, read without the model's type
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        assert at == expected.get(item_id)
+
+    db.upgrade(eng)  # and up again, as before
+    assert _schema_diffs(eng) == []
+    with Session(eng) as session:
+        assert next_actions(session, ids) == {i: expected[i] for i in ids[1:] if i in expected}

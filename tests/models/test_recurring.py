@@ -27,6 +27,7 @@ from models.calendar_store import calendar_from_db, save_overrides
 from models.enums import ItemKind, ItemStatus, ReminderKind
 from models.events import history
 from models.items import add_progress
+from models.next_actions import next_action_of
 from models.recurrence import Freq, HolidayPolicy, Rule
 from models.recurring import (
     HORIZON_DAYS,
@@ -221,7 +222,7 @@ def test_a_monthly_node_is_generated_for_every_street_office(bureau):
     assert node.due_at == at("2026-12-07 17:00")
     assert node.person == "站长2" and node.parent_id is None
     assert node.code == f"ZQ{node.template_id}-20261207-{node.unit_id}"
-    assert node.next_action_at == at("2026-11-02 09:00")
+    assert next_action_of(bureau, node.id) == at("2026-11-02 09:00")
     assert [(e.action, e.after) for e in history(bureau, "item", node.id)] == [
         ("create", {"template_id": t.id})]
     assert reload(bureau, Recurrence, t.id).generated_until == d("2027-01-01")

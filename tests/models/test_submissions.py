@@ -18,6 +18,7 @@ from models import submissions
 from models.enums import ItemStatus
 from models.events import history
 from models.items import cancel_item, complete_item
+from models.next_actions import next_action_of
 from models.submissions import StoredFile, check_upload, store_file, submissions_of, submit
 from models.tables import Item, Submission, SubmissionFile
 from tests.factories import make_item, make_unit, reload
@@ -63,7 +64,7 @@ def test_at_the_deadline_is_on_time_one_second_later_is_late(session, unit):
     for item_id, when in ((edge.id, at("2026-12-07 17:00")), (after.id, at("2026-12-07 17:00:01"))):
         item = reload(session, Item, item_id)
         assert item.status is ItemStatus.DONE and item.completed_at == when
-        assert item.next_action_at is None
+        assert next_action_of(session, item_id) is None
     assert [s.late for s, _ in submissions_of(session, after.id)] == [True]
     submit_event = [e for e in history(session, "item", after.id) if e.action == "submit"]
     assert submit_event[0].after["late"] is True

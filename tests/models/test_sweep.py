@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlmodel import col, select
 
 from duban.db import session_scope
@@ -17,6 +17,7 @@ from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.items import cancel_item, complete_item, update_item
 from models.ladder import LadderClock, next_fire_after, owed
+from models.next_actions import next_action_of, next_actions, set_next_action, set_next_actions
 from models.outbox import claim
 from models.reminders import EngineConfig, item_context, ladder_for, load_ladders, sweep
 from models.tables import Item, Outbox, OutboxStatus, Person, Unit
@@ -78,6 +79,11 @@ def item(engine, item_id: int) -> Item:
         return found
 
 
+def scheduled(engine, item_id: int) -> datetime | None:
+    with session_scope(engine) as session:
+        return next_action_of(session, item_id)
+
+
 def summary(rows: list[Outbox]) -> set[tuple[str, str, str]]:
     return {(r.reminder.value, r.stage, r.recipient) for r in rows}
 
@@ -100,7 +106,7 @@ def test_running_the_sweep_twice_adds_nothing(bureau):
 
     # Even when the item is looked at again (its next time forced back), the unique key holds.
     with session_scope(bureau) as session:
-        session.execute(update(Item).where(col(Item.id) == item_id).values(next_action_at=T0))
+        set_next_action(session, item_id, T0)
     forced = sweep(bureau, now=NOW, config=CONFIG)
     assert (forced.items, forced.total) == (1, 0)
     assert summary(outbox(bureau)) == before
@@ -119,20 +125,21 @@ def test_items_not_due_are_not_visited(bureau):
     assert first.items == 2
     assert {r.item_id for r in outbox(bureau)} == {late}
     # ... and each is pushed to its next rung, past now.
-    assert item(bureau, far).next_action_at == at("2026-12-15 09:00")  # due_soon_3 of Fri 12-18
-    assert item(bureau, late).next_action_at == at("2026-12-03 09:00")  # next 催办
-    assert item(bureau, closed).next_action_at is None
+    assert scheduled(bureau, far) == at("2026-12-15 09:00")  # due_soon_3 of Fri 12-18
+    assert scheduled(bureau, late) == at("2026-12-03 09:00")  # next 催办
+    assert scheduled(bureau, closed) is None
 
     # Later the same day nothing is due: nothing is visited.
     assert sweep(bureau, now=at("2026-12-01 17:00"), config=CONFIG).items == 0
     # Two days later only the overdue item is due again.
     later = sweep(bureau, now=at("2026-12-03 10:00"), config=CONFIG)
     assert (later.items, dict(later.queued)) == (1, {"逾期催办": 1})
-    assert item(bureau, far).next_action_at == at("2026-12-15 09:00")
-    assert item(bureau, late).next_action_at == at("2026-12-07 09:00")
+    assert scheduled(bureau, far) == at("2026-12-15 09:00")
+    assert scheduled(bureau, late) == at("2026-12-07 09:00")
     with session_scope(bureau) as session:
-        open_ = session.exec(select(Item).where(col(Item.next_action_at).is_not(None))).all()
-    assert all(i.next_action_at > at("2026-12-03 10:00") for i in open_)
+        times = next_actions(session, [late, far, closed])
+    assert set(times) == {late, far}
+    assert all(t > at("2026-12-03 10:00") for t in times.values())
 
 
 # --- closing and re-dating ------------------------------------------------------------------
@@ -153,7 +160,7 @@ def test_closing_an_item_drops_its_pending_reminders(bureau, smtp_server, close)
     reason = "事项已办结" if close == "done" else "事项已撤销"
     dropped = outbox(bureau, item_id=item_id)
     assert {(r.status, r.last_error) for r in dropped} == {(OutboxStatus.DROPPED, reason)}
-    assert item(bureau, item_id).next_action_at is None
+    assert scheduled(bureau, item_id) is None
     assert {r.status for r in outbox(bureau, item_id=other)} == {OutboxStatus.PENDING}
 
     # The closed item is never visited again, and its reminders never go out.
@@ -176,7 +183,7 @@ def test_re_dating_drops_old_reminders_and_starts_a_new_ladder(bureau):
                     tz=SHANGHAI)
     assert {(r.status, r.last_error) for r in outbox(bureau)} == {
         (OutboxStatus.DROPPED, "完成时限已变更")}
-    assert item(bureau, item_id).next_action_at == moved
+    assert scheduled(bureau, item_id) == moved
 
     report = sweep(bureau, now=moved, config=CONFIG)
     assert dict(report.queued) == {"临期提醒": 1}
@@ -388,6 +395,7 @@ def test_items_sharing_a_date_but_not_a_ladder_or_a_time_each_get_their_own_remi
         calendar = calendar_from_db(session)
         ladders = load_ladders(session)
         items = {i: session.get(Item, i) for i in ids}
+        times = next_actions(session, ids)
         unit = session.exec(select(Unit)).one()
     clock = LadderClock(tz=SHANGHAI, calendar=calendar, office_start=CONFIG.office_start)
     stages = {}
@@ -398,7 +406,7 @@ def test_items_sharing_a_date_but_not_a_ladder_or_a_time_each_get_their_own_remi
         rows = outbox(bureau, item_id=item_id)
         assert {r.stage for r in rows} == stages[item_id]
         assert {(r.stage, r.send_after) for r in rows} == {(d.stage, d.fire_at) for d in owed_now}
-        assert it.next_action_at == next_fire_after(ladder, deadline_of(it), now=NOW, clock=clock)
+        assert times.get(item_id) == next_fire_after(ladder, deadline_of(it), now=NOW, clock=clock)
         expected = item_context(it, unit, now=NOW, config=CONFIG, calendar=calendar)
         for r in rows:
             assert {k: r.context[k] for k in expected} == expected
@@ -426,10 +434,10 @@ def test_a_batch_of_closed_items_only_is_pushed_to_never(bureau):
     with session_scope(bureau) as session:
         for item_id in closed:
             complete_item(session, item_id, at=None, actor="test", now=T0)
-        session.execute(update(Item).values(next_action_at=T0))  # looked at once more
+        set_next_actions(session, [(i, T0) for i in closed])  # looked at once more
     report = sweep(bureau, now=NOW, config=CONFIG, batch_size=2)
     assert (report.items, report.total) == (3, 0)
-    assert [item(bureau, i).next_action_at for i in closed] == [None, None, None]
+    assert [scheduled(bureau, i) for i in closed] == [None, None, None]
 
 
 def test_a_rerun_counts_only_the_reminders_it_added(bureau):
@@ -439,7 +447,7 @@ def test_a_rerun_counts_only_the_reminders_it_added(bureau):
         # Forget one circulation and the escalation, then look at the item again.
         session.execute(delete(Outbox).where(col(Outbox.recipient) == HEAD))
         session.execute(delete(Outbox).where(col(Outbox.stage) == "escalation"))
-        session.execute(update(Item).where(col(Item.id) == item_id).values(next_action_at=T0))
+        set_next_action(session, item_id, T0)
     again = sweep(bureau, now=NOW, config=CONFIG)
     assert (again.items, dict(again.queued)) == (1, {"通报": 1, "督办": 1})
     assert len(outbox(bureau)) == 5
@@ -458,6 +466,8 @@ def test_a_batch_owing_more_values_than_one_statement_may_bind(bureau):
         template = dict(session.execute(select(table).where(table.c.id == first)).mappings().one())
         del template["id"]
         session.execute(insert(table), [{**template, "title": f"批量事项{n}"} for n in range(999)])
+        added = session.execute(select(table.c.id).where(table.c.id != first)).scalars()
+        set_next_actions(session, [(item_id, T0) for item_id in added], new=True)
     report = sweep(bureau, now=NOW, config=CONFIG, batch_size=1000)
     assert report.items == 1000
     assert dict(report.queued) == {"逾期催办": 1000, "督办": 1000, "通报": 5000}
