@@ -351,7 +351,10 @@ def _text(subtype: str, text: str) -> _Text:
 def _text_part(part: _Text, *, eight_bit: bool) -> bytes:
     head = f'Content-Type: text/{part.subtype}; charset="utf-8"{_CRLF}'
     if part.bare == "7bit" or (part.bare == "8bit" and eight_bit):
-        return f"{head}Content-Transfer-Encoding: {part.bare}{_CRLF}{_CRLF}".encode("ascii") + part.data
+        # The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1): one more keeps the
+        # text's own last line end, so both forms read back the same.
+        return (f"{head}Content-Transfer-Encoding: {part.bare}{_CRLF}{_CRLF}".encode("ascii")
+                + part.data + b"\r\n")
     return f"{head}Content-Transfer-Encoding: base64{_CRLF}{_CRLF}{_base64(part.data)}".encode("ascii")
 
 
