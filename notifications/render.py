@@ -14,11 +14,11 @@ parses the bytes back into an ``EmailMessage`` (``policy.default``) for whoever 
 
 The bytes come in two forms. ``eight_bit`` carries the text parts as UTF-8 unencoded
 (``Content-Transfer-Encoding: 8bit``), for a server that announces 8BITMIME (RFC 6152): Chinese
-text costs 3 bytes a character instead of 4, and the receiver reads ~50 lines instead of ~100
-of base64. ``seven_bit`` base64-encodes them, for any other server; it is built only when
-asked for. A part whose lines could not travel unencoded (one longer than 998 octets, RFC 5322
-2.1.1; a NUL; the "=_" that starts our boundaries) is base64 in both forms. Headers are the
-same 7-bit text in both: every non-ASCII word RFC 2047-encoded, addresses ASCII.
+text costs 3 bytes a character instead of 4, and nothing is encoded or decoded on either side.
+``seven_bit`` base64-encodes them, for any other server; it is built only when asked for. A
+part whose lines could not travel unencoded (one longer than 998 octets, RFC 5322 2.1.1; a NUL;
+the "=_" that starts our boundaries) is base64 in both forms. Headers are the same 7-bit text in
+both: every non-ASCII word RFC 2047-encoded, addresses ASCII.
 """
 
 from __future__ import annotations
