@@ -7,10 +7,11 @@ and the size limits keep a careless loop from filling the outbox.
 
 Deviation from the house rule "rendering returns an EmailMessage": ``render_email`` returns a
 ``RenderedEmail`` holding the envelope, the Message-ID and the exact bytes, written directly by
-``_head`` and ``_body`` (the one builder). Building an ``EmailMessage`` with ``policy.SMTP``, then having
-aiosmtplib flatten it and the transport re-parse its addresses, was most of delivery's time
-(about 3 ms a message); writing the bytes costs a small fraction of that. ``RenderedEmail.message``
-parses the bytes back into an ``EmailMessage`` (``policy.default``) for whoever wants one.
+``_head`` and ``_body`` (the one builder). Building an ``EmailMessage`` with ``policy.SMTP``,
+then having aiosmtplib flatten it and the transport re-parse its addresses, was most of
+delivery's time (about 3 ms a message); writing the bytes costs a small fraction of that.
+``RenderedEmail.message`` parses the bytes back into an ``EmailMessage`` (``policy.default``)
+for whoever wants one.
 
 The bytes come in two forms. ``eight_bit`` carries the text parts as UTF-8 unencoded
 (``Content-Transfer-Encoding: 8bit``), for a server that announces 8BITMIME (RFC 6152): Chinese
