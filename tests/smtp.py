@@ -10,7 +10,7 @@
 
 aiosmtpd announces 8BITMIME (it keeps message bytes as they come); ``SmtpServer(eight_bit=False)``
 leaves it out of the EHLO reply and, as a strict old relay would, refuses ``BODY=8BITMIME`` and
-any message with 8-bit octets.
+any message with 8-bit octets; ``SmtpServer(esmtp=False)`` also answers EHLO with 502 (HELO only).
 """
 
 from __future__ import annotations
@@ -73,14 +73,16 @@ class SmtpServer:
     """
 
     def __init__(self, port: int | None = None, *, credentials: tuple[str, str] | None = None,
-                 tls_context: Any = None, ssl_context: Any = None, eight_bit: bool = True):
+                 tls_context: Any = None, ssl_context: Any = None, eight_bit: bool = True,
+                 esmtp: bool = True):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.messages: list[Received] = []
         self.connections = 0
         self.logins: list[str] = []
         self.ehlo_replies: list[list[str]] = []
-        self.eight_bit = eight_bit
+        self.eight_bit = eight_bit and esmtp
+        self.esmtp = esmtp
         self._credentials = credentials
         self._tls_context = tls_context    # offers STARTTLS
         self._ssl_context = ssl_context    # implicit TLS on connect
@@ -129,6 +131,8 @@ class SmtpServer:
 
     # -- aiosmtpd handler hooks -------------------------------------------------------------
     async def handle_EHLO(self, server, session, envelope, hostname: str, responses: list[str]):
+        if not self.esmtp:
+            return ["502 5.5.1 EHLO not implemented, say HELO"]
         session.host_name = hostname  # what aiosmtpd does itself when no hook is set
         if not self.eight_bit:
             responses = [r for r in responses if r[4:].upper() != "8BITMIME"]

@@ -68,6 +68,15 @@ def test_a_server_without_8bitmime_gets_base64_and_no_body_parameter(smtp_server
     assert encodings(got) == ["base64", "base64"]
 
 
+def test_a_server_that_refuses_ehlo_is_greeted_with_helo_and_gets_base64(smtp_servers, context):
+    server = smtp_servers(esmtp=False)
+    message = make(context)
+    send(server, message)
+    [got] = server.messages
+    assert server.ehlo_replies == [] and params(got) == []
+    assert got.raw == message.seven_bit
+
+
 def test_the_chinese_text_reads_back_identically_from_both_servers(smtp_servers, context):
     context["item"]["detail"] = "逐户核对优待证申领材料\n.以点开头的一行（SMTP 要给它加点）\n..\n."
     context["recipient_name"] = "刘洋（优抚褒扬科）"
