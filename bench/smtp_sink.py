@@ -3,10 +3,13 @@
     python -m bench.smtp_sink [PORT]      # PORT 0 or none: any free port
 
 Prints ``ready <port>`` once listening, then answers lines on stdin:
-``stats`` → one JSON line {"messages", "distinct_ids", "duplicates", "connections"};
+``stats`` → one JSON line {"messages", "distinct_ids", "duplicates", "connections", "bytes",
+"bodies"} (bodies: messages per MAIL FROM BODY= value, "7BIT" when none was given);
 ``reset`` → zero the counts. It exits when stdin closes.
 Message-IDs are read with a regular expression on the raw bytes, so counting costs the server
-next to nothing and the figures measure the client.
+next to nothing and the figures measure the client. Like any aiosmtpd server that keeps the
+bytes as they come (``decode_data=False``, the default) it announces 8BITMIME, so senders use
+the 8-bit form; ``bodies`` shows which form arrived.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class CountingHandler:
         self.ids: Counter[bytes] = Counter()
         self.messages = 0
         self.connections = 0
+        self.bytes = 0
+        self.bodies: Counter[str] = Counter()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
@@ -35,12 +40,15 @@ class CountingHandler:
         found = MESSAGE_ID.search(head)
         self.messages += 1
         self.ids[found.group(1) if found else b""] += 1
+        self.bytes += len(raw)
+        body = next((o[5:] for o in envelope.mail_options if o.startswith("BODY=")), "7BIT")
+        self.bodies[body] += 1
         return "250 2.0.0 OK"
 
     def stats(self) -> dict:
         return {"messages": self.messages, "distinct_ids": len(self.ids),
                 "duplicates": sum(n - 1 for n in self.ids.values() if n > 1),
-                "connections": self.connections}
+                "connections": self.connections, "bytes": self.bytes, "bodies": dict(self.bodies)}
 
 
 def main() -> None:

@@ -1,12 +1,13 @@
 """Delivering rendered messages: SMTP for real, a folder of .eml files when no server is set.
 
 A transport sends a ``RenderedEmail`` as it is: its envelope, its bytes (no re-flattening, no
-address re-parsing). A hand-built ``EmailMessage`` is accepted too: ``outgoing`` checks its
-addresses strictly (``envelope``) and flattens it once. A transport raises only
-``TransportError``; ``permanent`` tells the caller whether the delivery row may be retried.
-Only ``SmtpTransport`` talks SMTP (``_deliver`` sends; ``_checkout`` connects and probes;
-``close`` says QUIT), and ``_translate`` is the only place where aiosmtplib, OS and ssl errors
-become ``TransportError``.
+address re-parsing). SMTP sends the 8-bit form with ``BODY=8BITMIME`` to a server that announced
+8BITMIME in its EHLO reply, the 7-bit form to any other; the file sink writes the 8-bit form. A
+hand-built ``EmailMessage`` is accepted too: ``outgoing`` checks its addresses strictly
+(``envelope``) and flattens it once. A transport raises only ``TransportError``; ``permanent``
+tells the caller whether the delivery row may be retried. Only ``SmtpTransport`` talks SMTP
+(``_deliver`` sends; ``_checkout`` connects, greets and probes; ``close`` says QUIT), and
+``_translate`` is the only place where aiosmtplib, OS and ssl errors become ``TransportError``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from duban.config import Settings
 
 SECURITY_MODES = ("none", "starttls", "tls")
+_SEVEN_BIT = email.policy.SMTP.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,16 @@ class Transport(Protocol):
 def outgoing(message: RenderedEmail | Message) -> RenderedEmail:
     """``message`` as sent: a RenderedEmail as it is; a hand-built message checked by
     ``envelope`` (TransportError(permanent=True) for a missing or malformed address) and
-    flattened once with ``policy.SMTP``."""
+    flattened once with ``policy.SMTP`` (``set_content`` makes non-ASCII text 8bit, so the
+    7-bit form, flattened again with base64 parts, is made only when needed)."""
     if isinstance(message, RenderedEmail):
         return message
     sender, recipients = envelope(message)
+    data = message.as_bytes(policy=email.policy.SMTP)
     return RenderedEmail(sender=sender, recipients=tuple(recipients),
-                         message_id=str(message.get("Message-ID", "")).strip(),
-                         data=message.as_bytes(policy=email.policy.SMTP))
+                         message_id=str(message.get("Message-ID", "")).strip(), eight_bit=data,
+                         make_seven_bit=None if data.isascii() else partial(message.as_bytes,
+                                                                            policy=_SEVEN_BIT))
 
 
 def envelope(message: Message) -> tuple[str, list[str]]:
@@ -147,7 +153,12 @@ class SmtpTransport:
         conn = None
         try:
             conn = await self._checkout()
-            refused, _ = await conn.sendmail(mail.sender, list(mail.recipients), mail.data)
+            if mail.needs_8bitmime and conn.supports_extension("8bitmime"):
+                data, options = mail.eight_bit, ["BODY=8BITMIME"]
+            else:
+                data, options = mail.seven_bit, []
+            refused, _ = await conn.sendmail(mail.sender, list(mail.recipients), data,
+                                             mail_options=options)
         except BaseException as exc:
             if conn is not None:
                 conn.close()  # a connection that saw an error is never reused
@@ -180,6 +191,7 @@ class SmtpTransport:
             start_tls=self.security == "starttls", tls_context=self.tls_context,
         )
         await conn.connect()
+        await _greet(conn)
         return conn
 
     def _bind_loop(self) -> asyncio.Semaphore:
@@ -191,6 +203,21 @@ class SmtpTransport:
             self._slots = asyncio.Semaphore(self.pool_size)
             self._loop = loop
         return self._slots
+
+
+async def _greet(conn: aiosmtplib.SMTP) -> None:
+    """EHLO, unless STARTTLS or login on connect has already done it (after STARTTLS it must be
+    said again); HELO to a server that refuses EHLO, which then offers no extensions. The reply
+    tells ``_deliver`` whether the server takes 8BITMIME, so it must come before the first send
+    (``sendmail`` would say EHLO itself, but only after the bytes were chosen)."""
+    if not conn.is_ehlo_or_helo_needed:
+        return
+    try:
+        await conn.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        if not conn.is_connected:
+            raise
+        await conn.helo()
 
 
 async def _quit(conn: aiosmtplib.SMTP) -> None:
@@ -261,7 +288,7 @@ class FileSinkTransport:
         if not mail.message_id:
             raise TransportError("邮件缺少 Message-ID，无法写入发件箱", permanent=True)
         try:
-            await asyncio.to_thread(self._write, self.path_for(mail.message_id), mail.data)
+            await asyncio.to_thread(self._write, self.path_for(mail.message_id), mail.eight_bit)
         except OSError as exc:
             raise TransportError(f"无法写入发件箱 {self.directory}：{exc}") from exc
         return SendResult()

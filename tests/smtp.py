@@ -7,6 +7,10 @@
         server.reject_recipient("x@example.org")
         ... send to server.host, server.port ...
         server.messages[0].message["Subject"], server.messages[0].rcpt_tos, server.connections
+
+aiosmtpd announces 8BITMIME (it keeps message bytes as they come); ``SmtpServer(eight_bit=False)``
+leaves it out of the EHLO reply and, as a strict old relay would, refuses ``BODY=8BITMIME`` and
+any message with 8-bit octets; ``SmtpServer(esmtp=False)`` also answers EHLO with 502 (HELO only).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    mail_options: tuple[str, ...] = ()  # MAIL FROM parameters, e.g. ("BODY=8BITMIME",)
 
 
 class _Controller(Controller):
@@ -62,17 +67,22 @@ class SmtpServer:
     ``messages``     every accepted message (parsed with ``email.policy.default``), in order
     ``connections``  TCP connections opened by clients (not counting start()'s own probe)
     ``logins``       user names that authenticated (when built with ``credentials``)
+    ``ehlo_replies``  the extensions announced, one list per EHLO answered
     Behaviours, switchable at any time: ``defer_data``, ``reject_recipient``.
     ``stop()`` then ``start()`` brings the same port down and up again; the records stay.
     """
 
     def __init__(self, port: int | None = None, *, credentials: tuple[str, str] | None = None,
-                 tls_context: Any = None, ssl_context: Any = None):
+                 tls_context: Any = None, ssl_context: Any = None, eight_bit: bool = True,
+                 esmtp: bool = True):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.messages: list[Received] = []
         self.connections = 0
         self.logins: list[str] = []
+        self.ehlo_replies: list[list[str]] = []
+        self.eight_bit = eight_bit and esmtp
+        self.esmtp = esmtp
         self._credentials = credentials
         self._tls_context = tls_context    # offers STARTTLS
         self._ssl_context = ssl_context    # implicit TLS on connect
@@ -120,6 +130,23 @@ class SmtpServer:
         self.stop()
 
     # -- aiosmtpd handler hooks -------------------------------------------------------------
+    async def handle_EHLO(self, server, session, envelope, hostname: str, responses: list[str]):
+        if not self.esmtp:
+            return ["502 5.5.1 EHLO not implemented, say HELO"]
+        session.host_name = hostname  # what aiosmtpd does itself when no hook is set
+        if not self.eight_bit:
+            responses = [r for r in responses if r[4:].upper() != "8BITMIME"]
+        with self._lock:
+            self.ehlo_replies.append([r[4:] for r in responses[1:]])
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address: str, mail_options) -> str:
+        if not self.eight_bit and "BODY=8BITMIME" in mail_options:
+            return "555 5.5.4 BODY=8BITMIME not supported"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options) -> str:
         with self._lock:
             reply = self._rejected.get(address.lower())
@@ -134,9 +161,12 @@ class SmtpServer:
         if reply:
             return reply
         raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        if not self.eight_bit and not raw.isascii():
+            return "554 5.6.1 8-bit data refused: 8BITMIME not offered"
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self._lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message))
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message,
+                                          tuple(envelope.mail_options)))
         return "250 2.0.0 OK queued"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:

@@ -84,3 +84,11 @@ def test_an_unwritable_outbox_is_a_transient_error(tmp_path, context):
     with pytest.raises(TransportError, match="发件箱") as err:
         send(FileSinkTransport(blocker), make(context))
     assert not err.value.permanent
+
+
+def test_the_file_holds_the_8_bit_form(tmp_path, context):
+    message = make(context)
+    sink = FileSinkTransport(tmp_path)
+    send(sink, message)
+    data = sink.path_for("<overdue.7.1@duban.example.org>").read_bytes()
+    assert data == message.eight_bit and "已逾期 3 个工作日".encode() in data  # readable as it is

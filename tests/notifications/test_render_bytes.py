@@ -40,12 +40,22 @@ def test_the_envelope_is_the_sender_and_every_recipient_once(context):
     assert rendered.message_id == "<x.1@duban.example.org>"
 
 
-def test_the_bytes_are_7_bit_with_short_crlf_lines(context, digest_context):
+def test_the_seven_bit_form_has_short_crlf_lines(context, digest_context):
     for template, ctx in (("overdue", context), ("digest", digest_context)):
-        data = render(ctx, template=template, to=["刘洋 <youfu@example.org>"]).data
+        data = render(ctx, template=template, to=["刘洋 <youfu@example.org>"]).seven_bit
         assert data.isascii()  # every part base64, every header word encoded
         assert max(len(line) for line in lines(data)) <= 78
         assert not any(line.startswith(b".") for line in lines(data))  # nothing to dot-stuff
+
+
+def test_the_eight_bit_form_has_crlf_lines_and_the_same_7_bit_headers(context, digest_context):
+    for template, ctx in (("overdue", context), ("digest", digest_context)):
+        rendered = render(ctx, template=template, to=["刘洋 <youfu@example.org>"])
+        data = rendered.eight_bit
+        assert rendered.needs_8bitmime and not data.isascii()
+        assert max(len(line) for line in lines(data)) <= 998
+        assert head(data) == head(rendered.seven_bit) and all(line.isascii() for line in head(data))
+        assert "做好优待证办理工作".encode() in data  # the text itself, unencoded
 
 
 def test_a_long_chinese_subject_is_folded_into_encoded_words(context):
@@ -117,12 +127,13 @@ def test_a_chinese_domain_travels_as_idna_and_a_chinese_mailbox_name_is_refused(
     assert err.value.permanent
 
 
-def test_multipart_structure_and_parts_decode(context):
-    parsed = render(context).message
+@pytest.mark.parametrize(("form", "encoding"), [("eight_bit", "8bit"), ("seven_bit", "base64")])
+def test_multipart_structure_and_parts_decode(context, form, encoding):
+    parsed = email.message_from_bytes(getattr(render(context), form), policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
     for part in parsed.iter_parts():
-        assert part["Content-Transfer-Encoding"] == "base64"
+        assert part["Content-Transfer-Encoding"] == encoding
         assert part.get_content_charset() == "utf-8"
     assert not parsed.defects and not any(p.defects for p in parsed.walk())
     assert parsed["Auto-Submitted"] == "auto-generated" and parsed["MIME-Version"] == "1.0"

@@ -73,7 +73,8 @@ def test_due_soon_tells_the_working_days_left(context):
 def test_overdue_kinds_tell_the_working_days_overdue_in_red(template, context):
     _, text, html = parts(render(template, context))
     assert "已逾期 3 个工作日" in text and "已逾期 3 个工作日" in html
-    assert "#b3261e" in html  # the red badge
+    assert '<span class="badge red">逾期</span>' in html  # the red badge
+    assert ".red{color:#b3261e;" in html
 
 
 def test_escalation_names_the_copied_contact_and_circulation_the_leader(context):
@@ -120,6 +121,21 @@ def test_html_is_self_contained(template, context, digest_context):
     lowered = html.lower()
     for external in ("http://", "https://", "src=", "<link", "<script", "url("):
         assert external not in lowered, external
+
+
+MEETING = {"start": "2026-12-07 09:00", "end": "10:00", "place": "局三楼会议室", "organiser": "办公室",
+           "agenda": "研判近期督办事项"}
+
+
+@pytest.mark.parametrize("template", ["due_soon", "overdue", "escalation", "circulation", "digest",
+                                      "meeting", "meeting_change", "meeting_cancel"])
+def test_html_is_styled_by_one_style_block_in_head_not_inline_styles(template, context, digest_context):
+    ctx = digest_context if template == "digest" else {**context, "meeting": MEETING}
+    _, _, html = parts(render(template, ctx))
+    head, body = html.split("</head>")
+    assert head.count("<style>") == 1 and "<style" not in body
+    assert "style=" not in html
+    assert "本邮件由督办系统自动发送" in body and 'class="footer"' in body
 
 
 def test_an_administrators_folder_overrides_single_files(tmp_path, context):

@@ -139,12 +139,15 @@ def test_script_in_a_title_is_escaped_in_html_and_literal_in_text(context):
 def test_line_breaks_in_a_title_cannot_add_headers(context, title, shown):
     context["item"]["title"] = title
     context["recipient_name"] = "刘洋\r\nBcc: spy2@evil.example"
-    raw = render("overdue", context).data
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert "Bcc" not in parsed
-    assert b"\nBcc:" not in raw and b"\rBcc:" not in raw
-    assert parsed["Subject"] == f"关于《{shown}》逾期未办结的催办通知"
-    assert [a.addr_spec for a in parsed["To"].addresses] == ["youfu@example.org"]
+    rendered = render("overdue", context)
+    for raw in (rendered.eight_bit, rendered.seven_bit):
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert "Bcc" not in parsed
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert b"\nBcc:" not in head and b"\rBcc:" not in head
+        assert parsed["Subject"] == f"关于《{shown}》逾期未办结的催办通知"
+        assert [a.addr_spec for a in parsed["To"].addresses] == ["youfu@example.org"]
+        assert all("Bcc" not in part for part in parsed.walk())
 
 
 def test_subject_whitespace_is_collapsed(context):

@@ -82,3 +82,14 @@ def test_an_untrusted_certificate_is_a_transient_tls_error(smtp_servers, server_
         send_once(transport, message)
     assert not err.value.permanent
     assert server.messages == []
+
+
+def test_after_starttls_the_server_is_greeted_again_and_gets_8bit(smtp_servers, server_context,
+                                                                  trusting, message):
+    server = smtp_servers(tls_context=server_context)
+    transport = SmtpTransport(host=server.host, port=server.port, security="starttls",
+                              tls_context=trusting)
+    send_once(transport, message)
+    assert len(server.ehlo_replies) == 2  # before STARTTLS, and again after it (RFC 3207)
+    [got] = server.messages
+    assert "BODY=8BITMIME" in got.mail_options and got.raw == message.eight_bit
