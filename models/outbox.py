@@ -67,7 +67,7 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 
 class NewRow(NamedTuple):
     """A pending row for ``insert_new``. ``cc`` and ``context`` are JSON text, encoded once and
-    shared by every row about the same item."""
+    shared by every row about the same item (``context`` is ``"{}"`` but for meetings)."""
 
     dedupe_key: str
     item_id: int | None
