@@ -307,7 +307,7 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     if key in fans:
                         fan = fans[key]
                     else:
-                        fan = fans[key] = _fan(len(plan_table), plan_, item, audiences) \
+                        fan = fans[key] = _fan(len(plan_table), plan_, audiences) \
                             if fan_ok else None
                         if fan is not None:
                             plan_table += _plan_rows(fan.number, plan_, item.due_at)
@@ -364,7 +364,7 @@ class _Fan:
     stages: set[str]
 
 
-def _fan(number: int, plan_: Plan, item, audiences: Audiences) -> _Fan | None:
+def _fan(number: int, plan_: Plan, audiences: Audiences) -> _Fan | None:
     """None when the plan owes nothing or a due may reach no one (a count the SQL does not
     keep: the Python path counts it)."""
     if not plan_.dues:
