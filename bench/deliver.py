@@ -164,12 +164,18 @@ def _warm_templates() -> None:
 
 
 def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes, list[str]]]:
-    """Every queued message rendered exactly as delivery renders it (claimed the same way; the
-    outbox is reset after the run)."""
-    from models.delivery import render_row
-    from models.outbox import claim
+    """Every queued message rendered exactly as delivery renders it (claimed, with its item's
+    context, the same way; the outbox is reset after the run)."""
+    from duban.db import session_scope
+    from models.calendar_store import calendar_from_db
+    from models.delivery import claim_messages, render_row
 
-    rows = claim(engine, worker="prerender", now=NOW, lease=timedelta(hours=1), limit=10**9)
+    with session_scope(engine) as session:
+        calendar = calendar_from_db(session)
+    rows, missing = claim_messages(engine, worker="prerender", now=NOW, lease=timedelta(hours=1),
+                                   limit=10**9, config=CONFIG, calendar=calendar)
+    if missing:
+        raise RuntimeError(f"{len(missing)} claimed rows have no item")
     messages = []
     for row in rows:
         message = render_row(row, sender=SENDER)

@@ -1,7 +1,9 @@
 """Delivery: claim ready outbox rows, render, send, record. Only inside office hours.
 
-Rendering and sending failures are stored on the row (the error text is what supervisors
-read in ``duban outbox --failed``); one bad row never stops the others.
+A reminder says what its item is at delivery: the rows are claimed and their items read in
+one transaction (``claim_messages``), and day counts and the mail's date are as of the
+``now`` delivery runs at. Rendering and sending failures are stored on the row (the error
+text is what supervisors read in ``duban outbox --failed``); one bad row never stops the others.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from sqlalchemy import Engine
 
 from duban.db import session_scope
 from duban.errors import RenderError, TransportError
+from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
+from models.mail_context import with_items
 from models.office import OfficeHours
-from models.outbox import Claimed, Outcome, claim, record
+from models.outbox import Claimed, Outcome, claim_in, record
 from models.reminders import EngineConfig
 from notifications.addresses import named, parse_address
 from notifications.ics import invitation
@@ -54,8 +58,30 @@ def template_name(claimed: Claimed) -> str:
     return claimed.reminder.name.lower()
 
 
+def claim_messages(engine: Engine, *, worker: str, now: datetime, lease: timedelta, limit: int,
+                   config: EngineConfig, calendar: WorkCalendar,
+                   any_hour_only: bool = False) -> tuple[list[Claimed], list[Outcome]]:
+    """Claim up to ``limit`` ready rows and give each its template context as of ``now``, in
+    one transaction. Returns the rows to send and the outcomes of rows that cannot be sent
+    (their item no longer exists: a permanent failure), both claimed by ``worker``."""
+    with engine.begin() as conn:
+        rows = claim_in(conn, worker=worker, now=now, lease=lease, limit=limit,
+                        any_hour_only=any_hour_only)
+        contexts = with_items(conn, rows, now=now, config=config, calendar=calendar)
+    ready: list[Claimed] = []
+    missing: list[Outcome] = []
+    for row, context in zip(rows, contexts, strict=True):
+        if context is None:
+            missing.append(Outcome(row.id, sent=False, permanent=True,
+                                   error=f"事项 {row.item_id} 已不存在", attempts=row.attempts))
+        else:
+            ready.append(replace(row, context=context))
+    return ready, missing
+
+
 def render_row(row: Claimed, *, sender: str, templates_dir: Path | None = None) -> RenderedEmail:
-    """The message a claimed row becomes (the recipient's name from its column, in To)."""
+    """The message a claimed row becomes (the recipient's name from its column, in To).
+    ``row.context`` must be complete: claim with ``claim_messages``."""
     invite = invitation(row.context["ics"]) if "ics" in row.context else None
     return render_email(template_name(row), row.context, sender=sender,
                         to=[named(parse_address(row.recipient), row.recipient_name)],
@@ -100,12 +126,13 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
 
-    async def run_batch(rows: list[Claimed]) -> dict[str, int]:
+    async def run_batch(rows: list[Claimed], missing: list[Outcome]) -> dict[str, int]:
         outcomes = await asyncio.gather(*(
             _send_one(r, transport, sender=sender, templates_dir=templates_dir, gate=gate)
             for r in rows
         ))
-        return await asyncio.to_thread(record, engine, worker=worker, now=now, outcomes=list(outcomes))
+        return await asyncio.to_thread(record, engine, worker=worker, now=now,
+                                       outcomes=[*outcomes, *missing])
 
     # Two batches in flight: the next is claimed, and its sends queue at the gate, while the
     # current one is still sending, so the server never waits for a claim, a record or the
@@ -113,12 +140,14 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     batches: list[asyncio.Task[dict[str, int]]] = []
     try:
         while True:
-            rows = await asyncio.to_thread(claim, engine, worker=worker, now=now, lease=lease,
-                                           limit=batch_size, any_hour_only=not report.office_open)
-            report.claimed += len(rows)
-            if rows:
-                batches.append(asyncio.create_task(run_batch(rows)))
-            if len(rows) < batch_size:
+            rows, missing = await asyncio.to_thread(
+                claim_messages, engine, worker=worker, now=now, lease=lease, limit=batch_size,
+                config=config, calendar=calendar, any_hour_only=not report.office_open)
+            taken = len(rows) + len(missing)
+            report.claimed += taken
+            if taken:
+                batches.append(asyncio.create_task(run_batch(rows, missing)))
+            if taken < batch_size:
                 break
             if len(batches) >= 2:
                 await batches[-2]

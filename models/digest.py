@@ -13,9 +13,10 @@ from duban.db import session_scope
 from models.calendar_store import calendar_from_db
 from models.enums import Light, PersonRole, ReminderKind
 from models.items import overdue_items
+from models.mail_context import item_context
 from models.outbox import enqueue, message_id_for
-from models.reminders import EngineConfig, item_context
-from models.tables import Outbox, OutboxStatus, Person
+from models.reminders import EngineConfig
+from models.tables import Item, Outbox, OutboxStatus, Person
 from models.views import Clock, light_counts_by_unit
 
 OVERDUE_LIST_LIMIT = 200
@@ -53,9 +54,12 @@ def queue_digest(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
                    for i, u in overdue_items(session, now=now)[:OVERDUE_LIST_LIMIT]]
         failed = session.exec(
             # By when they failed, not when they were queued: a reminder queued last month that
-            # failed yesterday after a day of retries belongs in this week's digest.
-            select(Outbox).where(Outbox.status == OutboxStatus.FAILED,
-                                 col(Outbox.failed_at) >= now - timedelta(days=7))
+            # failed yesterday after a day of retries belongs in this week's digest. Its item's
+            # title as it is now (rows store no copy of their item; a digest row has none).
+            select(Outbox.recipient, Outbox.reminder, Outbox.last_error, Item.title)
+            .outerjoin(Item, col(Item.id) == col(Outbox.item_id))
+            .where(Outbox.status == OutboxStatus.FAILED,
+                   col(Outbox.failed_at) >= now - timedelta(days=7))
             .order_by(col(Outbox.id))
         )
         context = {
@@ -67,8 +71,7 @@ def queue_digest(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
                   "正常": c[Light.GREEN.value]} for name, c in by_unit.items()),
                 key=lambda u: (-u["逾期"], -u["临期"], u["unit"])),
             "overdue": overdue,
-            "failed": [{"recipient": f.recipient,
-                        "subject": f"{f.reminder.value}：{(f.context.get('item') or {}).get('title', '')}",
+            "failed": [{"recipient": f.recipient, "subject": f"{f.reminder.value}：{f.title or ''}",
                         "error": f.last_error or ""} for f in failed],
         }
         rows = []

@@ -2,8 +2,9 @@
 
 Python plans each distinct (ladder, deadline, due instant) once and sends the plans (a few
 dozen rows), the batch (item id and plan per item) and the bureau's people; one
-``INSERT … SELECT`` joins them with the items and units and writes every row. Nothing per row
-crosses the wire, and no per-item context, key or Message-ID is built in Python.
+``INSERT … SELECT`` joins them with the items' units and writes every row. Nothing per row
+crosses the wire, and no key or Message-ID is built in Python. The rows' context is ``{}``:
+what a mail says about its item is read at delivery (``models.mail_context``).
 
 The SQL mirrors rules whose definition stays in Python, because a second copy in Python
 would cost per row what this module exists to save:
@@ -11,8 +12,6 @@ would cost per row what this module exists to save:
   none; bureau), in the same order;
 - the dedupe key: ``item:{id}:{due_at.isoformat()}:{stage}:{email.lower()}`` (``due_at`` text
   and stage come from Python, per plan);
-- the context: ``reminders._context`` (same dict once decoded; the JSON text differs in
-  spacing and escaping);
 - cc: ``reminders._row`` (the cc audience without the recipient, compared lower-cased);
 - the Message-ID: ``outbox.message_id_for`` (SQLite calls that very function).
 Only items whose every row these rules cover come here (``reminders.sweep`` decides); ASCII
@@ -42,17 +41,10 @@ _COLUMNS = ("dedupe_key, item_id, reminder, stage, recipient, recipient_name, cc
             "send_after, any_hour, message_id, status, attempts, created_at")
 
 
-_CONTEXT_PAIRS = """{obj}(
-    'item', {obj}('id', i.id, 'code', i.code, 'title', i.title, 'kind', i.kind, 'unit', u.name,
-                  'person', i.person, 'deadline', b.deadline, 'days_overdue', b.days_overdue,
-                  'workdays_left', b.workdays_left, 'measure', i.measure, 'detail', i.detail,
-                  'source', i.source),
-    'unit_contact', u.contact_name, 'leader', u.leader_name, 'bureau', {bureau}, 'now', {now})"""
-
 _ROWS = """
 rows AS (
     SELECT it.pos, p.dix, g.rix, it.id AS item_id, p.reminder, p.stage, p.send_after,
-           p.any_hour, p.due_iso, p.cc_aud, it.context, it.contact_email, it.leader_email,
+           p.any_hour, p.due_iso, p.cc_aud, it.contact_email, it.leader_email,
            {email} AS email, {name} AS name
     FROM items it JOIN plans p ON p.plan = it.plan
     JOIN people g ON g.grp = {who}),
@@ -67,8 +59,7 @@ _CC_EMAIL = _EMAIL.format(g="g2", it="keyed")
 
 _PG = """
 WITH batch AS MATERIALIZED (
-    SELECT (v->>0)::int AS pos, (v->>1)::int AS item_id, (v->>2)::int AS plan, v->>3 AS deadline,
-           (v->>4)::int AS days_overdue, (v->>5)::int AS workdays_left
+    SELECT (v->>0)::int AS pos, (v->>1)::int AS item_id, (v->>2)::int AS plan
     FROM json_array_elements(%(batch)s::json) AS t(v)),
 given AS (
     SELECT (v->>0)::int AS pos, n AS a, 0 AS b, v->>1 AS k, (v->>2)::int AS item_id,
@@ -85,9 +76,7 @@ people AS MATERIALIZED (
     SELECT n AS rix, v->>0 AS grp, v->>1 AS name, v->>2 AS email
     FROM json_array_elements(%(people)s::json) WITH ORDINALITY AS t(v, n)),
 items AS MATERIALIZED (
-    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email,
-           """ + _CONTEXT_PAIRS.format(obj="json_build_object", bureau="%(bureau)s::text",
-                                       now="%(local_now)s::text") + """ AS context
+    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email
     FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
 """ + _ROWS + """,
 fanned AS (
@@ -97,7 +86,7 @@ fanned AS (
                     SELECT g2.rix, """ + _CC_EMAIL + """ AS e FROM people g2
                     WHERE g2.grp = """ + _CC_WHO + """) c
                 WHERE lower(e) <> lower(keyed.email)), '[]'::json) END AS cc,
-           context, send_after, any_hour,
+           '{}'::json AS context, send_after, any_hour,
            '<' || left(encode(sha256(convert_to(k, 'UTF8')), 'hex'), 32) || '@' || %(domain)s::text || '>'
                AS message_id
     FROM keyed),
@@ -114,8 +103,7 @@ SELECT reminder, count(*) FROM inserted GROUP BY reminder
 
 _SQLITE = """
 WITH batch AS (
-    SELECT j.value->>0 AS pos, j.value->>1 AS item_id, j.value->>2 AS plan, j.value->>3 AS deadline,
-           j.value->>4 AS days_overdue, j.value->>5 AS workdays_left
+    SELECT j.value->>0 AS pos, j.value->>1 AS item_id, j.value->>2 AS plan
     FROM json_each(:batch) j),
 given AS (
     SELECT j.value->>0 AS pos, j.key AS a, 0 AS b, j.value->>1 AS k, j.value->>2 AS item_id,
@@ -132,9 +120,7 @@ people AS MATERIALIZED (
     SELECT j.key AS rix, j.value->>0 AS grp, j.value->>1 AS name, j.value->>2 AS email
     FROM json_each(:people) j),
 items AS MATERIALIZED (
-    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email,
-           """ + _CONTEXT_PAIRS.format(obj="json_object", bureau=":bureau", now=":local_now") + """
-           AS context
+    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email
     FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
 """ + _ROWS + """,
 fanned AS (
@@ -144,7 +130,7 @@ fanned AS (
                    SELECT """ + _CC_EMAIL + """ AS e FROM people g2
                    WHERE g2.grp = """ + _CC_WHO + """ ORDER BY g2.rix)
                WHERE lower(e) <> lower(keyed.email)) END AS cc,
-           context, send_after, any_hour, duban_message_id(k, :domain) AS message_id
+           '{}' AS context, send_after, any_hour, duban_message_id(k, :domain) AS message_id
     FROM keyed)
 INSERT INTO outbox (""" + _COLUMNS + """)
 SELECT k, item_id, reminder, stage, email, name, cc, context, send_after, any_hour, message_id,
@@ -165,10 +151,9 @@ def people_rows(heads: list[tuple[str, str]], bureau: list[tuple[str, str]]) -> 
 
 
 def insert_fanned(conn: Connection, *, batch: list[list], plans: list[list], people: list[list],
-                  given: list[tuple[int, NewRow]], now: datetime, local_now: str, bureau: str,
-                  domain: str) -> Counter[str]:
+                  given: list[tuple[int, NewRow]], now: datetime, domain: str) -> Counter[str]:
     """Insert, pending and created at ``now``, the rows owed by ``batch`` ([position, item id,
-    plan, deadline text, days overdue, workdays left] per item) and the rows ``given`` (built
+    plan] per item, context ``{}``) and the rows ``given`` (built
     in Python, with their item's position), ids in position order: by due and recipient for
     a fanned item, in the given order for the others, as when every row was built in Python.
     ``plans``: [plan, stage, reminder, audience, cc audience, send_after, any_hour, due_at
@@ -176,7 +161,7 @@ def insert_fanned(conn: Connection, *, batch: list[list], plans: list[list], peo
     if not batch and not given:
         return Counter()
     params: dict[str, Any] = {"batch": json.dumps(batch), "people": json.dumps(people),
-                              "bureau": bureau, "local_now": local_now, "domain": domain}
+                              "domain": domain}
     if conn.dialect.name == "postgresql":
         def instant(t: datetime) -> str:
             return t.isoformat()

@@ -67,7 +67,7 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 
 class NewRow(NamedTuple):
     """A pending row for ``insert_new``. ``cc`` and ``context`` are JSON text, encoded once and
-    shared by every row about the same item."""
+    shared by every row about the same item (``context`` is ``"{}"`` but for meetings)."""
 
     dedupe_key: str
     item_id: int | None
@@ -192,7 +192,11 @@ def drop_superseded(session: Session, owed_stages: dict[int, set[str]], *, now: 
 
 @dataclass(frozen=True)
 class Claimed:
+    """A row taken for sending. ``context`` is what the row stored plus ``recipient_name``;
+    for a reminder, ``models.mail_context.with_items`` adds its item's live fields."""
+
     id: int
+    item_id: int | None
     reminder: ReminderKind
     stage: str
     recipient: str
@@ -205,7 +209,16 @@ class Claimed:
 
 def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
           limit: int, any_hour_only: bool = False) -> list[Claimed]:
-    """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease).
+    """``claim_in`` in a transaction of its own."""
+    with engine.begin() as conn:
+        return claim_in(conn, worker=worker, now=now, lease=lease, limit=limit,
+                        any_hour_only=any_hour_only)
+
+
+def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
+             limit: int, any_hour_only: bool = False) -> list[Claimed]:
+    """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
+    the caller's transaction on ``conn``: the claim holds once the caller commits. By id.
 
     ``any_hour_only`` (outside office hours) takes only rows allowed to go out at any hour.
     """
@@ -220,21 +233,20 @@ def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
         "status": OutboxStatus.SENDING.value, "claimed_by": worker,
         "claimed_until": now + lease, "attempts": OUTBOX.c.attempts + 1,
     }
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # MATERIALIZED keeps the locked pick a single evaluation; inlined into
-            # `id IN (…)` the planner may re-run it and claim rows another sender holds.
-            picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-            stmt = update(OUTBOX).where(OUTBOX.c.id == picked.c.id)
-        else:
-            # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
-            stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
-        rows = conn.execute(stmt.values(**values).returning(
-            OUTBOX.c.id, OUTBOX.c.reminder, OUTBOX.c.stage, OUTBOX.c.recipient,
-            OUTBOX.c.recipient_name, OUTBOX.c.cc, OUTBOX.c.context, OUTBOX.c.message_id,
-            OUTBOX.c.attempts,
-        )).all()
-    return sorted((Claimed(r.id, ReminderKind(r.reminder), r.stage, r.recipient,
+    if conn.dialect.name == "postgresql":
+        # MATERIALIZED keeps the locked pick a single evaluation; inlined into
+        # `id IN (…)` the planner may re-run it and claim rows another sender holds.
+        picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        stmt = update(OUTBOX).where(OUTBOX.c.id == picked.c.id)
+    else:
+        # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
+        stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
+    rows = conn.execute(stmt.values(**values).returning(
+        OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.reminder, OUTBOX.c.stage, OUTBOX.c.recipient,
+        OUTBOX.c.recipient_name, OUTBOX.c.cc, OUTBOX.c.context, OUTBOX.c.message_id,
+        OUTBOX.c.attempts,
+    )).all()
+    return sorted((Claimed(r.id, r.item_id, ReminderKind(r.reminder), r.stage, r.recipient,
                            r.recipient_name, list(r.cc),
                            {**r.context, "recipient_name": r.recipient_name}, r.message_id,
                            r.attempts) for r in rows), key=lambda c: c.id)

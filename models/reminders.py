@@ -5,6 +5,10 @@ Cost follows the items needing action, not the table: the query walks the index 
 past ``now``.
 Running the sweep twice, or in several processes at once, adds nothing twice (the outbox's
 unique key), and on PostgreSQL concurrent sweeps skip each other's locked items.
+
+A row stores no copy of its item (``context`` is ``{}``; a meeting's holds only its time and
+invitation): what the mail says about the item is read when it is delivered
+(``models.mail_context``), so the insert stays light and day counts are never stale.
 """
 
 from __future__ import annotations
@@ -23,9 +27,8 @@ from sqlmodel import Session, col, select
 
 from duban.db import session_scope
 from models import fanout, meetings
-from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
-from models.deadlines import Deadline, local_date, workdays_overdue
+from models.deadlines import Deadline
 from models.enums import ItemKind, ItemStatus, PersonRole, ReminderKind
 from models.ladder import DEFAULT_LADDER, Audience, Due, LadderClock, Rung, next_fire_after, owed
 from models.next_actions import NEXT_ACTION, set_next_actions
@@ -117,59 +120,12 @@ class Audiences:
 
 
 @dataclass(frozen=True)
-class DayCounts:
-    days_overdue: int
-    workdays_left: int
-
-
-def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now: datetime,
-               tz: ZoneInfo, calendar: WorkCalendar) -> DayCounts:
-    return DayCounts(
-        days_overdue=workdays_overdue(status, deadline, due_at, now=now, tz=tz, calendar=calendar),
-        workdays_left=0 if now > due_at
-        else max(0, calendar.workdays_between(local_date(now, tz), deadline.day)),
-    )
-
-
-def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
-             config: EngineConfig) -> dict[str, Any]:
-    # Mirrored in SQL by models.fanout: change both.
-    return {
-        "item": {
-            "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
-            "unit": unit.name, "person": item.person, "deadline": str(deadline),
-            "days_overdue": days.days_overdue, "workdays_left": days.workdays_left,
-            "measure": item.measure, "detail": item.detail, "source": item.source,
-        },
-        "unit_contact": unit.contact_name,
-        "leader": unit.leader_name,
-        "bureau": config.bureau,
-        "now": _local_minute(now, config.tz),
-    }
-
-
-@lru_cache(maxsize=16)  # one instant per sweep, thousands of items
-def _local_minute(now: datetime, tz: ZoneInfo) -> str:
-    return now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
-                 calendar: WorkCalendar) -> dict[str, Any]:
-    """What a reminder about this item says; stored with the outbox row, rendered later."""
-    deadline = deadline_of(item)
-    days = day_counts(item.status, deadline, item.due_at, now=now, tz=config.tz,
-                      calendar=calendar)
-    return _context(item, unit, deadline, days, now=now, config=config)
-
-
-@dataclass(frozen=True)
 class Plan:
-    """The ladder's answer for one open item: what it is owed now, when to look again, and
-    the day counts its reminders quote. Depends only on (ladder, deadline, due_at, now)."""
+    """The ladder's answer for one open item: what it is owed now and when to look again.
+    Depends only on (ladder, deadline, due_at, now)."""
 
     dues: tuple[Due, ...]
     upcoming: datetime | None
-    days: DayCounts
 
 
 def plan(ladder: tuple[Rung, ...], deadline: Deadline, due_at: datetime, *, now: datetime,
@@ -177,13 +133,13 @@ def plan(ladder: tuple[Rung, ...], deadline: Deadline, due_at: datetime, *, now:
     return Plan(
         dues=tuple(owed(ladder, deadline, due_at, now=now, clock=clock)),
         upcoming=next_fire_after(ladder, deadline, now=now, clock=clock),
-        days=day_counts(ItemStatus.NOT_STARTED, deadline, due_at, now=now, tz=clock.tz,
-                        calendar=clock.calendar),
     )
 
 
 def _meeting_context(session: Session, item, unit, config: EngineConfig,
                      *, cancel: bool = False) -> dict[str, Any]:
+    """What a meeting's rows store: its time and place and the invitation as of queueing (the
+    iCalendar SEQUENCE must match what was sent); the item's own fields are read at delivery."""
     template = meetings.template_of(session, item)
     start, end = meetings.span(item, template)
     return {
@@ -202,10 +158,11 @@ def _meeting_context(session: Session, item, unit, config: EngineConfig,
 # that let one row stand for both ``item`` and ``unit`` below (and in models.meetings).
 ITEM = Item.__table__  # type: ignore[attr-defined]
 UNIT = Unit.__table__  # type: ignore[attr-defined]
+# (The fields a mail quotes are read at delivery: models.mail_context.)
 SWEEP_COLUMNS = (
-    ITEM.c.id, ITEM.c.code, ITEM.c.title, ITEM.c.kind, ITEM.c.person, ITEM.c.measure,
-    ITEM.c.detail, ITEM.c.source, ITEM.c.unit_id, ITEM.c.deadline_date, ITEM.c.deadline_time,
-    ITEM.c.due_at, ITEM.c.status, ITEM.c.template_id, ITEM.c.parent_id, ITEM.c.ics_sequence,
+    ITEM.c.id, ITEM.c.title, ITEM.c.kind, ITEM.c.detail, ITEM.c.unit_id, ITEM.c.deadline_date,
+    ITEM.c.deadline_time, ITEM.c.due_at, ITEM.c.status, ITEM.c.template_id, ITEM.c.parent_id,
+    ITEM.c.ics_sequence,
     UNIT.c.name, UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_name,
     UNIT.c.leader_email,
 )
@@ -217,8 +174,7 @@ PLAN_COLUMNS = (
 
 
 def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audiences, *,
-                   now: datetime, config: EngineConfig, clock: LadderClock,
-                   report: SweepReport) -> list[NewRow]:
+                   now: datetime, config: EngineConfig, report: SweepReport) -> list[NewRow]:
     """The outbox rows one item is owed. ``item`` is a row of SWEEP_COLUMNS (item and unit);
     ``plan_`` is None for a closed item."""
     is_meeting = item.kind is ItemKind.MEETING
@@ -234,16 +190,14 @@ def _rows_for_item(session: Session, item, plan_: Plan | None, audiences: Audien
     notice = is_meeting and item.ics_sequence > 0 and (cancelled or not item.status.is_closed)
     if not dues and not notice:
         return []
-    deadline = deadline_of(item)
-    days = plan_.days if plan_ is not None else day_counts(
-        item.status, deadline, item.due_at, now=now, tz=config.tz, calendar=clock.calendar)
-    context = _context(item, item, deadline, days, now=now, config=config)
+    # The item's fields are read when the mail is delivered (models.mail_context); a meeting's
+    # rows keep the invitation they were queued with.
+    encoded = "{}"
     invitees: list[tuple[str, str]] = []
     if is_meeting:
-        context.update(_meeting_context(session, item, item, config, cancel=cancelled))
+        # One encoding per item: its rows differ only in recipient (recipient_name is a column).
+        encoded = json.dumps(_meeting_context(session, item, item, config, cancel=cancelled))
         invitees = meetings.attendees(session, item)
-    # One encoding per item: its rows differ only in recipient (recipient_name is a column).
-    encoded = json.dumps(context)
     rows = []
     item_id = item.id
     due_at = item.due_at.isoformat()
@@ -335,12 +289,12 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     if key in fans:
                         fan = fans[key]
                     else:
-                        fan = fans[key] = _fan(len(plan_table), plan_, item, audiences) \
+                        fan = fans[key] = _fan(len(plan_table), plan_, audiences) \
                             if fan_ok else None
                         if fan is not None:
                             plan_table += _plan_rows(fan.number, plan_, item.due_at)
                     if fan is not None and _plain(item):
-                        fanned.append([pos, item.id, fan.number, *fan.values])
+                        fanned.append([pos, item.id, fan.number])
                         owed_stages[item.id] = fan.stages
                         pushes.append((item.id, plan_.upcoming))
                         continue
@@ -352,14 +306,13 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
                     .where(ITEM.c.id.in_([item_id for _, item_id, _ in rest])))}
                 for pos, item_id, plan_ in rest:
                     owned = _rows_for_item(session, full[item_id], plan_, audiences, now=now,
-                                           config=config, clock=clock, report=report)
+                                           config=config, report=report)
                     rows += owned
                     given += ((pos, row) for row in owned)
             if fanned:
                 # One statement for both kinds of rows keeps the ids in batch order.
                 report.queued.update(fanout.insert_fanned(
                     conn, batch=fanned, plans=plan_table, people=people, given=given, now=now,
-                    local_now=_local_minute(now, config.tz), bureau=config.bureau,
                     domain=config.mail_domain))
             else:
                 report.queued.update(insert_new(session, rows, now=now))
@@ -387,14 +340,13 @@ def _plain(item) -> bool:
 
 @dataclass(frozen=True)
 class _Fan:
-    """A plan as models.fanout reads it: its number and what an item under it is sent with."""
+    """A plan as models.fanout reads it: its number and the stages it owes."""
 
     number: int
-    values: tuple  # deadline text, days overdue, workdays left
     stages: set[str]
 
 
-def _fan(number: int, plan_: Plan, item, audiences: Audiences) -> _Fan | None:
+def _fan(number: int, plan_: Plan, audiences: Audiences) -> _Fan | None:
     """None when the plan owes nothing or a due may reach no one (a count the SQL does not
     keep: the Python path counts it)."""
     if not plan_.dues:
@@ -404,8 +356,7 @@ def _fan(number: int, plan_: Plan, item, audiences: Audiences) -> _Fan | None:
         if Audience.ATTENDEES in (to, cc) or (to is Audience.LEADER and not audiences.heads) \
                 or (to is Audience.BUREAU and not audiences.bureau):
             return None
-    return _Fan(number, (str(deadline_of(item)), plan_.days.days_overdue, plan_.days.workdays_left),
-                {due.stage for due in plan_.dues})
+    return _Fan(number, {due.stage for due in plan_.dues})
 
 
 def _plan_rows(number: int, plan_: Plan, due_at: datetime) -> list[list]:

@@ -182,7 +182,9 @@ class OutboxStatus(StrEnum):
 class Outbox(SQLModel, table=True):
     """One message owed to one recipient. ``dedupe_key`` is unique: (item, deadline, stage,
     recipient) for reminders, (week, recipient) for digests, so detection can run any number
-    of times, in any number of processes, and add each message once."""
+    of times, in any number of processes, and add each message once. ``context`` holds only
+    what must stay as queued: ``{}`` for an item reminder (its item is read at delivery,
+    models.mail_context), a meeting's time and invitation, a digest's whole content."""
 
     __table_args__ = (Index("ix_outbox_ready", "status", "send_after"),)
 

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from duban import db
 from duban.demo import DEPARTMENTS, ITEMS, PEOPLE, STREET_OFFICES, load_demo
-from models.tables import Outbox
+from models.tables import Item, Outbox, Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = "2026-12-01T10:00"
@@ -80,6 +80,16 @@ def outbox_rows(tmp_path: Path) -> list[Outbox]:
         engine.dispose()
 
 
+def unit_of_items(tmp_path: Path) -> dict[int, str]:
+    """Each item's unit name (outbox rows store no copy of their item)."""
+    engine = db.make_engine(f"sqlite:///{home_of(tmp_path) / 'duban.db'}")
+    try:
+        with db.session_scope(engine) as session:
+            return dict(session.exec(select(Item.id, Unit.name).join(Unit)).all())
+    finally:
+        engine.dispose()
+
+
 def load_fixed_demo(tmp_path: Path) -> None:
     """The demo as `duban demo` loads it, but at a fixed instant instead of the wall clock."""
     engine = db.make_engine(f"sqlite:///{home_of(tmp_path) / 'duban.db'}")
@@ -90,11 +100,11 @@ def load_fixed_demo(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def assert_each_row_went_to_the_right_people(rows: list[Outbox]) -> None:
+def assert_each_row_went_to_the_right_people(rows: list[Outbox], units: dict[int, str]) -> None:
     """The rules, for every reminder: contact; leader copying the contact; the whole bureau."""
     bureau: dict[tuple[int | None, str], list[str]] = {}
     for row in rows:
-        unit = row.context["item"]["unit"]
+        unit = units[row.item_id]  # type: ignore[index]
         kind = KIND_OF_REMINDER.get(row.reminder.value)
         if kind in ("催办", "临期"):
             assert (row.recipient, row.cc) == (CONTACT[unit], []), row.dedupe_key
@@ -127,7 +137,7 @@ def test_demo_sweep_and_deliver_put_the_right_reminders_into_the_server(smtp_cli
     assert len(expected_fixed_items()) == 23
     # Every row went out exactly once, to the people the rules name.
     assert sorted(m["Message-ID"] for m in messages) == sorted(r.message_id for r in rows)
-    assert_each_row_went_to_the_right_people(rows)
+    assert_each_row_went_to_the_right_people(rows, unit_of_items(tmp_path))
     for m in smtp_server.messages:
         _, _, to, cc = describe(m.message)
         assert m.rcpt_tos == [to, *cc]
@@ -155,7 +165,7 @@ def test_fixed_time_demo_gives_the_same_mail_and_every_recipient_follows_the_rul
     rows = outbox_rows(tmp_path)
     assert fixed_items_mail(m.message for m in smtp_server.messages) == expected_fixed_items()
     assert len(smtp_server.messages) == len(rows) > 23
-    assert_each_row_went_to_the_right_people(rows)
+    assert_each_row_went_to_the_right_people(rows, unit_of_items(tmp_path))
     assert {r.reminder.value for r in rows} <= set(KIND_OF_REMINDER)
 
 

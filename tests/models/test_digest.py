@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from duban.db import session_scope
 from models.calendar import WorkCalendar
 from models.digest import digest_due_at, queue_digest
-from models.items import cancel_item, complete_item
+from models.items import cancel_item, complete_item, update_item
 from models.outbox import enqueue, message_id_for
 from models.reminders import EngineConfig
 from models.tables import Outbox, OutboxStatus, Person
@@ -137,7 +137,7 @@ NOW = at("2026-11-30 09:30")
 
 def setup_items(engine) -> None:
     with session_scope(engine) as session:
-        make_item(session, code="DB-1", title="逾期一", deadline="2026-11-20")
+        first = make_item(session, code="DB-1", title="逾期一", deadline="2026-11-20")
         make_item(session, "示例三街道办事处", code="DB-2", title="逾期二", deadline="2026-11-10")
         make_item(session, code="DB-3", title="临期事项", deadline="2026-12-03")
         make_item(session, code="DB-4", title="正常事项", deadline="2026-12-18")
@@ -145,9 +145,10 @@ def setup_items(engine) -> None:
         gone = make_item(session, code="DB-6", title="已撤销事项", deadline="2026-11-20")
         complete_item(session, done.id, at=None, actor="test", now=T0)
         cancel_item(session, gone.id, actor="test", now=T0)
-        failed = {"dedupe_key": "old-failure", "item_id": None, "reminder": "逾期催办",
+        # Its title comes from its item: reminder rows store none.
+        failed = {"dedupe_key": "old-failure", "item_id": first.id, "reminder": "逾期催办",
                   "stage": "overdue#0", "recipient": "nobody@example.org",
-                  "recipient_name": "某人", "cc": [], "context": {"item": {"title": "逾期一"}},
+                  "recipient_name": "某人", "cc": [], "context": {},
                   "status": "failed", "send_after": NOW - timedelta(days=2), "attempts": 1,
                   "message_id": message_id_for("old-failure", "duban.example.org"),
                   "created_at": NOW - timedelta(days=20), "failed_at": NOW - timedelta(days=2),
@@ -179,6 +180,28 @@ def test_digest_context_counts_lists_and_failures(bureau):
         ("DB-2", "逾期二", 14, "2026-11-10"), ("DB-1", "逾期一", 6, "2026-11-20")]
     assert ctx["failed"] == [{"recipient": "nobody@example.org", "subject": "逾期催办：逾期一",
                               "error": "550 5.1.1 user unknown"}]
+
+
+def test_failed_deliveries_are_listed_under_their_items_current_title(bureau):
+    with session_scope(bureau) as session:
+        item = make_item(session, title="旧标题", deadline="2026-11-20")
+        update_item(session, item.id, {"title": "新标题"}, actor="test", now=T0, tz=SHANGHAI)
+        base = {"reminder": "逾期催办", "stage": "overdue#0", "recipient": "nobody@example.org",
+                "recipient_name": "某人", "cc": [], "context": {}, "status": "failed",
+                "send_after": NOW - timedelta(days=2), "attempts": 1,
+                "created_at": NOW - timedelta(days=3), "failed_at": NOW - timedelta(days=2),
+                "last_error": "550 5.1.1 user unknown"}
+        enqueue(session, [
+            {**base, "dedupe_key": "about-item", "item_id": item.id,
+             "message_id": message_id_for("about-item", "duban.example.org")},
+            # A failed digest is about no item: its subject has no title.
+            {**base, "dedupe_key": "digest:2026-W47:x@example.org", "item_id": None,
+             "reminder": "周报", "stage": "digest:2026-W47",
+             "message_id": message_id_for("digest:2026-W47:x@example.org", "duban.example.org")},
+        ])
+    queue_digest(bureau, now=NOW, config=CONFIG)
+    assert [f["subject"] for f in digests(bureau)[-1].context["failed"]] == [
+        "逾期催办：新标题", "周报："]
 
 
 def test_the_digest_mail_arrives(bureau, smtp_server):

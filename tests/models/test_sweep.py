@@ -17,9 +17,10 @@ from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.items import cancel_item, complete_item, update_item
 from models.ladder import LadderClock, next_fire_after, owed
+from models.mail_context import item_context, with_items
 from models.next_actions import next_action_of, next_actions, set_next_action, set_next_actions
-from models.outbox import claim
-from models.reminders import EngineConfig, item_context, ladder_for, load_ladders, sweep
+from models.outbox import Claimed, claim
+from models.reminders import EngineConfig, ladder_for, load_ladders, sweep
 from models.tables import Item, Outbox, OutboxStatus, Person, Unit
 from models.units import add_person
 from models.views import deadline_of
@@ -82,6 +83,19 @@ def item(engine, item_id: int) -> Item:
 def scheduled(engine, item_id: int) -> datetime | None:
     with session_scope(engine) as session:
         return next_action_of(session, item_id)
+
+
+def mail_context(engine, row: Outbox, now: datetime = NOW) -> dict | None:
+    """What delivery at ``now`` would give the row's templates (without claiming it)."""
+    claimed = Claimed(row.id, row.item_id, row.reminder, row.stage, row.recipient,  # type: ignore[arg-type]
+                      row.recipient_name, row.cc,
+                      {**row.context, "recipient_name": row.recipient_name}, row.message_id,
+                      row.attempts)
+    with session_scope(engine) as session:
+        calendar = calendar_from_db(session)
+        [context] = with_items(session.connection(), [claimed], now=now, config=CONFIG,
+                               calendar=calendar)
+    return context
 
 
 def summary(rows: list[Outbox]) -> set[tuple[str, str, str]]:
@@ -193,8 +207,9 @@ def test_re_dating_drops_old_reminders_and_starts_a_new_ladder(bureau):
     assert new.dedupe_key not in {r.dedupe_key for r in old}
     assert (new.stage, new.recipient, new.send_after) == ("due_soon_3", CONTACT,
                                                           at("2026-12-01 09:00"))
-    assert new.context["item"]["deadline"] == "2026-12-04"
-    assert new.context["item"]["workdays_left"] == 3
+    assert new.context == {}
+    said = mail_context(bureau, new, moved)
+    assert (said["item"]["deadline"], said["item"]["workdays_left"]) == ("2026-12-04", 3)
     assert sweep(bureau, now=moved, config=CONFIG).total == 0
 
 
@@ -207,8 +222,8 @@ def test_escalation_goes_to_the_leader_copying_the_contact(bureau):
     assert (esc.reminder.value, esc.recipient, esc.recipient_name, esc.cc) == (
         "督办", LEADER, "吴立新", [CONTACT])
     assert esc.send_after == at("2026-11-25 09:00")  # 3 working days after Fri 11-20
-    assert esc.context["item"]["days_overdue"] == 7
-    assert esc.context["leader"] == "吴立新"
+    said = mail_context(bureau, esc)
+    assert (said["item"]["days_overdue"], said["leader"]) == (7, "吴立新")
     [urge] = outbox(bureau, reminder="逾期催办")
     assert (urge.recipient, urge.recipient_name, urge.cc) == (CONTACT, "刘洋", [])
 
@@ -322,7 +337,7 @@ def test_the_ladder_across_national_day_and_its_tiaoxiu_saturday(bureau, smtp_se
     assert day("2026-10-15 10:00") == ["circulation", "circulation", "circulation", "overdue#2"]
     first_urge = outbox(bureau, stage="overdue#0")[0]
     assert first_urge.sent_at == at("2026-10-10 10:00")
-    assert first_urge.context["item"]["days_overdue"] == 1
+    assert mail_context(bureau, first_urge, at("2026-10-10 10:00"))["item"]["days_overdue"] == 1
 
 
 def test_a_holiday_sweep_waits_for_the_first_working_day(bureau, smtp_server):
@@ -409,24 +424,24 @@ def test_items_sharing_a_date_but_not_a_ladder_or_a_time_each_get_their_own_remi
         assert times.get(item_id) == next_fire_after(ladder, deadline_of(it), now=NOW, clock=clock)
         expected = item_context(it, unit, now=NOW, config=CONFIG, calendar=calendar)
         for r in rows:
-            assert {k: r.context[k] for k in expected} == expected
+            assert set(r.context) == ({"meeting", "ics"} if it.kind.value == "会议" else set())
+            said = mail_context(bureau, r)
+            assert {k: said[k] for k in expected} == expected
             assert r.dedupe_key.startswith(f"item:{item_id}:{it.due_at.isoformat()}:")
     # The same date owes different things by ladder and by time of day.
     assert stages[ids[0]] != stages[ids[2]]
     assert len({frozenset(stages[i]) for i in ids[4:]}) > 1
 
 
-def test_reminders_store_no_recipient_name_in_the_context_and_claims_add_it(bureau):
+def test_reminders_store_no_item_fields_and_claims_add_the_recipients_name(bureau):
     new_item(bureau, deadline="2026-11-20")
     sweep(bureau, now=NOW, config=CONFIG)
     stored = outbox(bureau)
-    assert stored and all("recipient_name" not in r.context for r in stored)
+    assert stored and all(r.context == {} for r in stored)
     claimed = claim(bureau, worker="w", now=NOW, lease=timedelta(minutes=5), limit=100)
     assert len(claimed) == len(stored)
-    assert all(c.context["recipient_name"] == c.recipient_name for c in claimed)
-    by_id = {r.id: r for r in stored}
-    assert all({**by_id[c.id].context, "recipient_name": c.recipient_name} == c.context
-               for c in claimed)
+    assert all(c.context == {"recipient_name": c.recipient_name} for c in claimed)
+    assert {c.item_id for c in claimed} == {stored[0].item_id}
 
 
 def test_a_batch_of_closed_items_only_is_pushed_to_never(bureau):
