@@ -245,11 +245,9 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         generated = generate(session, now=now, tz=config.tz, calendar=calendar)
         report.generated = generated.created + generated.minutes
         report.meetings_held = meetings.close_finished(session, now=now)
-        ladders = load_ladders(session)
-        audiences = Audiences.load(session)
-    clock = LadderClock(tz=config.tz, calendar=calendar, office_start=config.office_start)
-    # Items needing action at one instant share few deadlines: each distinct one is planned once.
-    plans: dict[tuple, Plan] = {}
+        planner = _Planner(load_ladders(session), Audiences.load(session), now=now,
+                           clock=LadderClock(tz=config.tz, calendar=calendar,
+                                             office_start=config.office_start))
     query = (
         sa.select(*PLAN_COLUMNS)
         .join_from(NEXT_ACTION, ITEM, NEXT_ACTION.c.item_id == ITEM.c.id)
@@ -259,72 +257,96 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=NEXT_ACTION)  # SQLite: ignored
     )
-    # Plain items' rows are built by the database from the plans (models.fanout); the rest
-    # (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
-    fans: dict[tuple, _Fan | None] = {}  # by plan key; None: not for the SQL
-    plan_table: list[list] = []
-    people = fanout.people_rows(audiences.heads, audiences.bureau)
-    fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
     while True:
         with session_scope(engine) as session:
-            conn = session.connection()
-            batch = conn.execute(query).all()
+            batch = session.connection().execute(query).all()
             if not batch:
                 break
-            rows: list[NewRow] = []
-            given: list[tuple[int, NewRow]] = []
-            fanned: list[list] = []
-            rest: list[tuple[int, int, Plan | None]] = []
-            pushes: list[tuple[int, datetime | None]] = []
-            owed_stages: dict[int, set[str]] = {}
-            for pos, item in enumerate(batch):
-                plan_ = None
-                if not item.status.is_closed:
-                    kind = item.kind.value if item.kind.value in ladders else DEFAULT_KIND
-                    key = (kind, item.deadline_date, item.deadline_time, item.due_at)
-                    plan_ = plans.get(key)
-                    if plan_ is None:
-                        plan_ = plans[key] = plan(ladders[kind], deadline_of(item), item.due_at,
-                                                  now=now, clock=clock)
-                    if key in fans:
-                        fan = fans[key]
-                    else:
-                        fan = fans[key] = _fan(len(plan_table), plan_, audiences) \
-                            if fan_ok else None
-                        if fan is not None:
-                            plan_table += _plan_rows(fan.number, plan_, item.due_at)
-                    if fan is not None and _plain(item):
-                        fanned.append([pos, item.id, fan.number])
-                        owed_stages[item.id] = fan.stages
-                        pushes.append((item.id, plan_.upcoming))
-                        continue
-                rest.append((pos, item.id, plan_))
-                pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
-            if rest:
-                full = {r.id: r for r in conn.execute(
-                    sa.select(*SWEEP_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
-                    .where(ITEM.c.id.in_([item_id for _, item_id, _ in rest])))}
-                for pos, item_id, plan_ in rest:
-                    owned = _rows_for_item(session, full[item_id], plan_, audiences, now=now,
-                                           config=config, report=report)
-                    rows += owned
-                    given += ((pos, row) for row in owned)
-            if fanned:
-                # One statement for both kinds of rows keeps the ids in batch order.
-                report.queued.update(fanout.insert_fanned(
-                    conn, batch=fanned, plans=plan_table, people=people, given=given, now=now,
-                    domain=config.mail_domain))
-            else:
-                report.queued.update(insert_new(session, rows, now=now))
-            for row in rows:
-                if row.dedupe_key.startswith("item:"):
-                    owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
-            report.superseded += drop_superseded(session, owed_stages, now=now)
-            set_next_actions(session, pushes)  # None: closed, never looked at again
-            report.items += len(batch)
+            _queue_batch(session, batch, planner, now=now, config=config, report=report)
         if len(batch) < batch_size:
             break
     return report
+
+
+def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datetime,
+                 config: EngineConfig, report: SweepReport) -> None:
+    """Queue what one batch of due items (rows of PLAN_COLUMNS) is owed, withdraw what that
+    supersedes, and move each item's next action time past ``now``.
+
+    Plain items' rows are built by the database from the plans (models.fanout); the rest
+    (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
+    """
+    conn = session.connection()
+    fanned: list[list] = []  # [position in batch, item id, plan number] for models.fanout
+    rest: list[tuple[int, int, Plan | None]] = []  # (position, item id, plan) for Python
+    pushes: list[tuple[int, datetime | None]] = []  # None: closed, never looked at again
+    owed_stages: dict[int, set[str]] = {}
+    for pos, item in enumerate(batch):
+        plan_, fan = planner.plan_of(item)
+        pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
+        if fan is not None and _plain(item):
+            fanned.append([pos, item.id, fan.number])
+            owed_stages[item.id] = fan.stages
+        else:
+            rest.append((pos, item.id, plan_))
+    rows = _python_rows(session, rest, planner.audiences, now=now, config=config, report=report)
+    if fanned:
+        # One statement for both kinds of rows keeps the ids in batch order.
+        report.queued.update(fanout.insert_fanned(
+            conn, batch=fanned, plans=planner.plan_table, people=planner.people, given=rows,
+            now=now, domain=config.mail_domain))
+    else:
+        report.queued.update(insert_new(session, [row for _, row in rows], now=now))
+    for _, row in rows:
+        if row.dedupe_key.startswith("item:"):
+            owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
+    report.superseded += drop_superseded(session, owed_stages, now=now)
+    set_next_actions(session, pushes)
+    report.items += len(batch)
+
+
+def _python_rows(session: Session, rest: list[tuple[int, int, Plan | None]],
+                 audiences: Audiences, *, now: datetime, config: EngineConfig,
+                 report: SweepReport) -> list[tuple[int, NewRow]]:
+    """The rows of the items models.fanout does not build, each with its item's position."""
+    if not rest:
+        return []
+    full = {r.id: r for r in session.connection().execute(
+        sa.select(*SWEEP_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+        .where(ITEM.c.id.in_([item_id for _, item_id, _ in rest])))}
+    return [(pos, row) for pos, item_id, plan_ in rest
+            for row in _rows_for_item(session, full[item_id], plan_, audiences, now=now,
+                                      config=config, report=report)]
+
+
+class _Planner:
+    """One sweep's plans: items needing action at one instant share few deadlines, so each
+    distinct (ladder, deadline, due_at) is planned once, and numbered once for models.fanout
+    when the SQL may build its rows."""
+
+    def __init__(self, ladders: dict[str, tuple[Rung, ...]], audiences: Audiences, *,
+                 now: datetime, clock: LadderClock) -> None:
+        self.ladders, self.audiences, self.now, self.clock = ladders, audiences, now, clock
+        self.people = fanout.people_rows(audiences.heads, audiences.bureau)
+        self.fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
+        self.plans: dict[tuple, tuple[Plan, _Fan | None]] = {}
+        self.plan_table: list[list] = []  # every numbered plan's dues, as models.fanout reads them
+
+    def plan_of(self, item) -> tuple[Plan | None, _Fan | None]:
+        """The item's plan (None when closed) and its fan-out (None: the Python path)."""
+        if item.status.is_closed:
+            return None, None
+        kind = item.kind.value if item.kind.value in self.ladders else DEFAULT_KIND
+        key = (kind, item.deadline_date, item.deadline_time, item.due_at)
+        known = self.plans.get(key)
+        if known is None:
+            plan_ = plan(self.ladders[kind], deadline_of(item), item.due_at, now=self.now,
+                         clock=self.clock)
+            fan = _fan(len(self.plan_table), plan_, self.audiences) if self.fan_ok else None
+            if fan is not None:
+                self.plan_table += _plan_rows(fan.number, plan_, item.due_at)
+            known = self.plans[key] = (plan_, fan)
+        return known
 
 
 def _ascii(emails) -> bool:
