@@ -11,16 +11,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, event
-from sqlmodel import col, select
+from sqlmodel import col
 
 from duban.db import session_scope
 from models.calendar_store import calendar_from_db
 from models.delivery import LEASE, claim_messages
 from models.items import update_item
 from models.reminders import sweep
-from models.tables import Item, Outbox, OutboxStatus
+from models.tables import Item, OutboxStatus
 from tests.factories import make_item, make_unit
-from tests.models.test_sweep import CONFIG, SENDER, SHANGHAI, add_people, at
+from tests.models.test_sweep import CONFIG, SENDER, SHANGHAI, add_people, at, outbox
 from tests.smtp import deliver_to
 
 MONDAY = at("2026-11-30 10:00")
@@ -40,14 +40,6 @@ def bureau(engine):
 def new_item(engine, unit: str = "优抚褒扬科", **fields) -> int:
     with session_scope(engine) as session:
         return make_item(session, unit, now=at("2026-11-02 09:00"), **fields).id
-
-
-def outbox(engine, **where) -> list[Outbox]:
-    with session_scope(engine) as session:
-        query = select(Outbox).order_by(col(Outbox.id))
-        for name, value in where.items():
-            query = query.where(getattr(Outbox, name) == value)
-        return list(session.exec(query))
 
 
 def texts(server) -> list[str]:
