@@ -197,12 +197,6 @@ class RenderedEmail:
     def seven_bit(self) -> bytes:
         return self.eight_bit if self.make_seven_bit is None else self.make_seven_bit()
 
-    @property
-    def data(self) -> bytes:
-        """The 7-bit form, which any relay accepts (``seven_bit``; the name callers used before
-        the 8-bit form existed)."""
-        return self.seven_bit
-
     @cached_property
     def message(self) -> EmailMessage:
         """The bytes parsed back (``policy.default``): for reading, not for sending. Both forms

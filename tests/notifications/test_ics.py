@@ -153,7 +153,7 @@ def render_meeting(invite, stamp=None):
 
 def test_attached_to_a_message_as_a_calendar_part(invite):
     rendered = render_meeting(invite, STAMP)
-    parsed = email.message_from_bytes(rendered.data, policy=email.policy.default)
+    parsed = email.message_from_bytes(rendered.seven_bit, policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/mixed"
     assert "invite.ics" in parsed.get_body(("plain",)).get_content()
     assert "会议" in parsed.get_body(("html",)).get_content()

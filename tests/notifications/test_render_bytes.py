@@ -61,8 +61,8 @@ def test_the_eight_bit_form_has_crlf_lines_and_the_same_7_bit_headers(context, d
 def test_a_long_chinese_subject_is_folded_into_encoded_words(context):
     context["item"]["title"] = "关于进一步做好退役军人优待证申领发放和权益保障工作的通知" * 3
     rendered = render(context)
-    subject = [line for line in head(rendered.data) if line.startswith(b"Subject:")]
-    folded = head(rendered.data)[head(rendered.data).index(subject[0]):]
+    subject = [line for line in head(rendered.seven_bit) if line.startswith(b"Subject:")]
+    folded = head(rendered.seven_bit)[head(rendered.seven_bit).index(subject[0]):]
     assert len(folded) > 3 and folded[1].startswith(b" =?utf-8?b?")
     assert all(len(line) <= 78 for line in folded)
     assert rendered.message["Subject"] == f"关于《{context['item']['title']}》逾期未办结的催办通知"
@@ -76,7 +76,7 @@ def test_any_subject_reads_back_exactly(context, tmp_path, subject_title):
     context["item"]["title"] = subject_title
     rendered = render(context, templates_dir=tmp_path)
     assert rendered.message["Subject"] == subject_title
-    assert max(len(line) for line in head(rendered.data)) <= 78
+    assert max(len(line) for line in head(rendered.seven_bit)) <= 78
 
 
 @pytest.mark.parametrize("name", [
@@ -93,16 +93,16 @@ def test_display_names_read_back_exactly_and_stay_in_their_header(context, name)
         shown = shown.replace(" ", "")
     assert (shown, to.addr_spec) == (name, "youfu@example.org")
     assert rendered.recipients == ("youfu@example.org",)
-    assert max(len(line) for line in head(rendered.data)) <= 78
+    assert max(len(line) for line in head(rendered.seven_bit)) <= 78
 
 
 @pytest.mark.parametrize("name", ["刘洋\r\nBcc: spy@evil.example", "刘洋\nBcc: spy@evil.example",
                                   "Liu\r\nBcc: spy@evil.example", "Liu\x00\x1b\u2028Bcc: spy@evil.example"])
 def test_a_name_from_the_outbox_row_cannot_add_a_header(context, name):
     rendered = render(context, to=[named(parse_address("youfu@example.org"), name)])
-    parsed = email.message_from_bytes(rendered.data, policy=email.policy.default)
+    parsed = email.message_from_bytes(rendered.seven_bit, policy=email.policy.default)
     assert "Bcc" not in parsed
-    assert b"\nBcc:" not in rendered.data
+    assert b"\nBcc:" not in rendered.seven_bit
     [to] = parsed["To"].addresses
     assert to.addr_spec == "youfu@example.org" and "Bcc: spy@evil.example" in to.display_name
     assert rendered.recipients == ("youfu@example.org",)
@@ -121,7 +121,7 @@ def test_a_hand_made_address_value_is_accepted_as_parsed(context):
 def test_a_chinese_domain_travels_as_idna_and_a_chinese_mailbox_name_is_refused(context):
     rendered = render(context, to=["刘洋 <youfu@例子.中国>"])
     assert rendered.recipients == ("youfu@xn--fsqu00a.xn--fiqs8s",)
-    assert rendered.data.isascii()
+    assert rendered.seven_bit.isascii()
     with pytest.raises(TransportError) as err:
         render(context, to=["刘洋@example.org"])
     assert err.value.permanent

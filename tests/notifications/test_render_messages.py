@@ -24,7 +24,7 @@ def render(template, context, **kw):
 
 def parts(msg):
     """Both bodies, after a round trip through bytes as a mail client would read them."""
-    parsed = email.message_from_bytes(msg.data, policy=email.policy.default)
+    parsed = email.message_from_bytes(msg.seven_bit, policy=email.policy.default)
     return (parsed, parsed.get_body(("plain",)).get_content(),
             parsed.get_body(("html",)).get_content())
 
