@@ -59,7 +59,8 @@ _CC_EMAIL = _EMAIL.format(g="g2", it="keyed")
 
 _PG = """
 WITH batch AS MATERIALIZED (
-    SELECT (v->>0)::int AS pos, (v->>1)::int AS item_id, (v->>2)::int AS plan
+    SELECT (v->>0)::int AS pos, (v->>1)::int AS item_id, (v->>2)::int AS plan,
+           (v->>3)::int AS unit_id
     FROM json_array_elements(%(batch)s::json) AS t(v)),
 given AS (
     SELECT (v->>0)::int AS pos, n AS a, 0 AS b, v->>1 AS k, (v->>2)::int AS item_id,
@@ -76,8 +77,9 @@ people AS MATERIALIZED (
     SELECT n AS rix, v->>0 AS grp, v->>1 AS name, v->>2 AS email
     FROM json_array_elements(%(people)s::json) WITH ORDINALITY AS t(v, n)),
 items AS MATERIALIZED (
-    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email
-    FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
+    SELECT b.pos, b.plan, b.item_id AS id, u.contact_name, u.contact_email, u.leader_name,
+           u.leader_email
+    FROM batch b JOIN unit u ON u.id = b.unit_id),
 """ + _ROWS + """,
 fanned AS (
     SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
@@ -103,7 +105,8 @@ SELECT reminder, count(*) FROM inserted GROUP BY reminder
 
 _SQLITE = """
 WITH batch AS (
-    SELECT j.value->>0 AS pos, j.value->>1 AS item_id, j.value->>2 AS plan
+    SELECT j.value->>0 AS pos, j.value->>1 AS item_id, j.value->>2 AS plan,
+           j.value->>3 AS unit_id
     FROM json_each(:batch) j),
 given AS (
     SELECT j.value->>0 AS pos, j.key AS a, 0 AS b, j.value->>1 AS k, j.value->>2 AS item_id,
@@ -120,8 +123,9 @@ people AS MATERIALIZED (
     SELECT j.key AS rix, j.value->>0 AS grp, j.value->>1 AS name, j.value->>2 AS email
     FROM json_each(:people) j),
 items AS MATERIALIZED (
-    SELECT b.pos, b.plan, i.id, u.contact_name, u.contact_email, u.leader_name, u.leader_email
-    FROM batch b JOIN item i ON i.id = b.item_id JOIN unit u ON u.id = i.unit_id),
+    SELECT b.pos, b.plan, b.item_id AS id, u.contact_name, u.contact_email, u.leader_name,
+           u.leader_email
+    FROM batch b JOIN unit u ON u.id = b.unit_id),
 """ + _ROWS + """,
 fanned AS (
     SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
@@ -153,8 +157,8 @@ def people_rows(heads: list[tuple[str, str]], bureau: list[tuple[str, str]]) -> 
 def insert_fanned(conn: Connection, *, batch: list[list], plans: list[list], people: list[list],
                   given: list[tuple[int, NewRow]], now: datetime, domain: str) -> Counter[str]:
     """Insert, pending and created at ``now``, the rows owed by ``batch`` ([position, item id,
-    plan] per item, context ``{}``) and the rows ``given`` (built
-    in Python, with their item's position), ids in position order: by due and recipient for
+    plan, unit id] per item, context ``{}``) and the rows ``given`` (built in Python, with
+    their item's position), ids in position order: by due and recipient for
     a fanned item, in the given order for the others, as when every row was built in Python.
     ``plans``: [plan, stage, reminder, audience, cc audience, send_after, any_hour, due_at
     text] per due, in order. Returns how many were inserted of each reminder kind."""

@@ -14,7 +14,9 @@ invitation): what the mail says about the item is read when it is delivered
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import lru_cache
@@ -69,6 +71,15 @@ class SweepReport:
     @property
     def total(self) -> int:
         return sum(self.queued.values())
+
+    def add(self, other: SweepReport) -> None:
+        """Count in what another connection of the same sweep queued."""
+        self.items += other.items
+        self.queued.update(other.queued)
+        self.no_recipient += other.no_recipient
+        self.generated += other.generated
+        self.meetings_held += other.meetings_held
+        self.superseded += other.superseded
 
 
 def load_ladders(session: Session) -> dict[str, tuple[Rung, ...]]:
@@ -169,7 +180,7 @@ SWEEP_COLUMNS = (
 # What the sweep needs to plan an item and choose its path; the rest only for the Python path.
 PLAN_COLUMNS = (
     ITEM.c.id, ITEM.c.kind, ITEM.c.status, ITEM.c.deadline_date, ITEM.c.deadline_time,
-    ITEM.c.due_at, ITEM.c.parent_id, UNIT.c.contact_email, UNIT.c.leader_email,
+    ITEM.c.due_at, ITEM.c.parent_id, ITEM.c.unit_id, UNIT.c.contact_email, UNIT.c.leader_email,
 )
 
 
@@ -236,9 +247,16 @@ def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
 
 
-def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
-          batch_size: int = 1000) -> SweepReport:
-    """Queue every reminder that has come due by ``now``; returns what was queued."""
+def sweep(engine: Engine, *, now: datetime, config: EngineConfig, batch_size: int = 1000,
+          connections: int | None = None) -> SweepReport:
+    """Queue every reminder that has come due by ``now``; returns what was queued.
+
+    Each batch of due items is one transaction. When the first batch comes back full, the rest
+    are queued over ``connections`` connections at once (default: 2 on PostgreSQL, 1 on
+    SQLite, which writes one transaction at a time): a batch's cost is mostly the database
+    writing outbox rows and their index entries, which one connection does on one core.
+    Batches never overlap: each locks its items (``SKIP LOCKED``), as concurrent sweeps do.
+    """
     report = SweepReport()
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
@@ -257,14 +275,30 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig,
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=NEXT_ACTION)  # SQLite: ignored
     )
-    while True:
+
+    def queue_next(part: SweepReport) -> bool:
+        """Queue one batch; whether it was full (more may be due)."""
         with session_scope(engine) as session:
             batch = session.connection().execute(query).all()
-            if not batch:
-                break
-            _queue_batch(session, batch, planner, now=now, config=config, report=report)
-        if len(batch) < batch_size:
-            break
+            if batch:
+                _queue_batch(session, batch, planner, now=now, config=config, report=part)
+        return len(batch) == batch_size
+
+    def drain(part: SweepReport) -> SweepReport:
+        while queue_next(part):
+            pass
+        return part
+
+    if not queue_next(report):
+        return report
+    if connections is None:
+        connections = 2 if engine.dialect.name == "postgresql" else 1
+    if connections <= 1:
+        return drain(report)
+    with ThreadPoolExecutor(connections, thread_name_prefix="sweep") as pool:
+        parts = list(pool.map(drain, [SweepReport() for _ in range(connections)]))
+    for part in parts:
+        report.add(part)
     return report
 
 
@@ -277,7 +311,7 @@ def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datet
     (meetings, minutes items, a due whose audience may be empty, non-ASCII emails) here.
     """
     conn = session.connection()
-    fanned: list[list] = []  # [position in batch, item id, plan number] for models.fanout
+    fanned: list[list] = []  # [position in batch, item id, plan number, unit id]: models.fanout
     rest: list[tuple[int, int, Plan | None]] = []  # (position, item id, plan) for Python
     pushes: list[tuple[int, datetime | None]] = []  # None: closed, never looked at again
     owed_stages: dict[int, set[str]] = {}
@@ -285,7 +319,7 @@ def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datet
         plan_, fan = planner.plan_of(item)
         pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
         if fan is not None and _plain(item):
-            fanned.append([pos, item.id, fan.number])
+            fanned.append([pos, item.id, fan.number, item.unit_id])
             owed_stages[item.id] = fan.stages
         else:
             rest.append((pos, item.id, plan_))
@@ -293,7 +327,7 @@ def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datet
     if fanned:
         # One statement for both kinds of rows keeps the ids in batch order.
         report.queued.update(fanout.insert_fanned(
-            conn, batch=fanned, plans=planner.plan_table, people=planner.people, given=rows,
+            conn, batch=fanned, plans=planner.table(), people=planner.people, given=rows,
             now=now, domain=config.mail_domain))
     else:
         report.queued.update(insert_new(session, [row for _, row in rows], now=now))
@@ -331,6 +365,7 @@ class _Planner:
         self.fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
         self.plans: dict[tuple, tuple[Plan, _Fan | None]] = {}
         self.plan_table: list[list] = []  # every numbered plan's dues, as models.fanout reads them
+        self._lock = threading.Lock()
 
     def plan_of(self, item) -> tuple[Plan | None, _Fan | None]:
         """The item's plan (None when closed) and its fan-out (None: the Python path)."""
@@ -340,13 +375,24 @@ class _Planner:
         key = (kind, item.deadline_date, item.deadline_time, item.due_at)
         known = self.plans.get(key)
         if known is None:
-            plan_ = plan(self.ladders[kind], deadline_of(item), item.due_at, now=self.now,
-                         clock=self.clock)
-            fan = _fan(len(self.plan_table), plan_, self.audiences) if self.fan_ok else None
-            if fan is not None:
-                self.plan_table += _plan_rows(fan.number, plan_, item.due_at)
-            known = self.plans[key] = (plan_, fan)
+            with self._lock:  # the sweep's connections share one planner
+                known = self.plans.get(key)
+                if known is None:
+                    known = self.plans[key] = self._plan(kind, item)
         return known
+
+    def _plan(self, kind: str, item) -> tuple[Plan, _Fan | None]:
+        plan_ = plan(self.ladders[kind], deadline_of(item), item.due_at, now=self.now,
+                     clock=self.clock)
+        fan = _fan(len(self.plan_table), plan_, self.audiences) if self.fan_ok else None
+        if fan is not None:
+            self.plan_table += _plan_rows(fan.number, plan_, item.due_at)
+        return plan_, fan
+
+    def table(self) -> list[list]:
+        """The numbered plans so far, as models.fanout reads them."""
+        with self._lock:
+            return list(self.plan_table)
 
 
 def _ascii(emails) -> bool:

@@ -91,14 +91,14 @@ def test_fanned_rows_equal_the_python_paths_in_every_column_and_order(varied, mo
     before = schedule(varied)
     reports = []
     for now in (NOW, NOW, datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)):
-        reports.append(sweep(varied, now=now, config=CONFIG, batch_size=7))
+        reports.append(sweep(varied, now=now, config=CONFIG, batch_size=7, connections=1))
     fanned, pushed = snapshot(varied), schedule(varied)
 
     reset(varied, before)
     monkeypatch.setattr(reminders, "_plain", lambda item: False)
     oracle_reports = []
     for now in (NOW, NOW, datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)):
-        oracle_reports.append(sweep(varied, now=now, config=CONFIG, batch_size=7))
+        oracle_reports.append(sweep(varied, now=now, config=CONFIG, batch_size=7, connections=1))
 
     assert len(fanned) > 100
     oracle = snapshot(varied)
@@ -107,6 +107,27 @@ def test_fanned_rows_equal_the_python_paths_in_every_column_and_order(varied, mo
     assert pushed == schedule(varied)
     assert reports == oracle_reports
     assert reports[1].total == 0  # the rerun adds nothing
+
+
+def test_batches_queued_over_two_connections_equal_one_connections(varied):
+    """The same rows (ids aside: the connections' batches interleave), schedule and counts."""
+    def by_key(rows: list[tuple]) -> dict[str, tuple]:
+        return {row[0]: row for row in rows}
+
+    before = schedule(varied)
+    later = datetime(2026, 12, 4, 10, 0, tzinfo=NOW.tzinfo)
+    one = [sweep(varied, now=now, config=CONFIG, batch_size=3, connections=1)
+           for now in (NOW, later)]
+    rows, pushed = by_key(snapshot(varied)), schedule(varied)
+
+    reset(varied, before)
+    two = [sweep(varied, now=now, config=CONFIG, batch_size=3, connections=2)
+           for now in (NOW, later)]
+    assert len(rows) > 100
+    assert by_key(snapshot(varied)) == rows
+    assert schedule(varied) == pushed
+    assert two == one
+    assert one[0].items > 3 * 2  # more batches than connections
 
 
 def test_a_unit_without_a_leader_escalates_to_every_active_head(varied):
