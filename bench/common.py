@@ -89,6 +89,20 @@ class Stopwatch:
         self.seconds = time.perf_counter() - self.start
 
 
+def cpu_check_seconds(loops: int = 5_000_000) -> float:
+    """Seconds one core takes for a fixed pure-Python loop (best of 3). This VM's speed has
+    been seen to differ by 2x between days, so each run prints it: compare figures from
+    different days only together with it."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def machine_notes() -> str:
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
@@ -98,4 +112,5 @@ def machine_notes() -> str:
                 break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {os.cpu_count()} CPUs ({cpu}); "
-            f"{mem:.0f} GiB RAM; Python {platform.python_version()}; {platform.platform()}")
+            f"{mem:.0f} GiB RAM; Python {platform.python_version()}; {platform.platform()}; "
+            f"CPU check {cpu_check_seconds():.2f} s (a fixed Python loop, lower is faster)")
