@@ -295,10 +295,11 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig, batch_size: in
         connections = 2 if engine.dialect.name == "postgresql" else 1
     if connections <= 1:
         return drain(report)
-    with ThreadPoolExecutor(connections, thread_name_prefix="sweep") as pool:
-        parts = list(pool.map(drain, [SweepReport() for _ in range(connections)]))
-    for part in parts:
-        report.add(part)
+    with ThreadPoolExecutor(connections - 1, thread_name_prefix="sweep") as pool:
+        helpers = [pool.submit(drain, SweepReport()) for _ in range(connections - 1)]
+        drain(report)  # this thread goes on as one of the connections
+        for helper in helpers:
+            report.add(helper.result())
     return report
 
 
