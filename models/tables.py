@@ -61,6 +61,7 @@ class Item(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_item_open_due", "status", "due_at"),
+        Index("ix_item_kind_open_due", "kind", "status", "due_at"),  # meetings that have ended
         UniqueConstraint("template_id", "unit_id", "deadline_date", name="uq_item_occurrence"),
         UniqueConstraint("parent_id", name="uq_item_parent_id"),
     )

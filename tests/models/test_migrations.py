@@ -424,3 +424,21 @@ def test_0007_moves_the_schedule_to_next_action_and_back(empty_engine):
     assert _schema_diffs(eng) == []
     with Session(eng) as session:
         assert next_actions(session, ids) == {i: expected[i] for i in ids[1:] if i in expected}
+
+
+# --- revision 0008: meetings found by kind -------------------------------------------------------
+
+def test_0008_adds_the_kind_index_and_takes_it_back(empty_engine):
+    eng = empty_engine
+    db.upgrade(eng, "0007")
+    assert "ix_item_kind_open_due" not in _indexes(eng, "item")
+
+    db.upgrade(eng)
+    assert _indexes(eng, "item")["ix_item_kind_open_due"] == ["kind", "status", "due_at"]
+    assert _schema_diffs(eng) == []
+
+    db.downgrade(eng, "0007")
+    assert "ix_item_kind_open_due" not in _indexes(eng, "item")
+    assert _indexes(eng, "item")["ix_item_open_due"] == ["status", "due_at"]
+    db.upgrade(eng)
+    assert _schema_diffs(eng) == []
