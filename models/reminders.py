@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import lru_cache
@@ -251,8 +252,8 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig, batch_size: in
           connections: int | None = None) -> SweepReport:
     """Queue every reminder that has come due by ``now``; returns what was queued.
 
-    Each batch of due items is one transaction. When the first batch comes back full, the rest
-    are queued over ``connections`` connections at once (default: 2 on PostgreSQL, 1 on
+    Each batch of due items is one transaction. When the first batch comes back full, the
+    batches are queued over ``connections`` connections at once (default: 2 on PostgreSQL, 1 on
     SQLite, which writes one transaction at a time): a batch's cost is mostly the database
     writing outbox rows and their index entries, which one connection does on one core.
     Batches never overlap: each locks its items (``SKIP LOCKED``), as concurrent sweeps do.
@@ -276,28 +277,34 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig, batch_size: in
         .with_for_update(skip_locked=True, of=NEXT_ACTION)  # SQLite: ignored
     )
 
-    def queue_next(part: SweepReport) -> bool:
+    def queue_next(part: SweepReport, when_full: Callable[[], None] | None = None) -> bool:
         """Queue one batch; whether it was full (more may be due)."""
         with session_scope(engine) as session:
             batch = session.connection().execute(query).all()
+            full = len(batch) == batch_size
+            if full and when_full is not None:
+                when_full()
             if batch:
                 _queue_batch(session, batch, planner, now=now, config=config, report=part)
-        return len(batch) == batch_size
+        return full
 
     def drain(part: SweepReport) -> SweepReport:
         while queue_next(part):
             pass
         return part
 
-    if not queue_next(report):
-        return report
     if connections is None:
         connections = 2 if engine.dialect.name == "postgresql" else 1
     if connections <= 1:
         return drain(report)
     with ThreadPoolExecutor(connections - 1, thread_name_prefix="sweep") as pool:
-        helpers = [pool.submit(drain, SweepReport()) for _ in range(connections - 1)]
-        drain(report)  # this thread goes on as one of the connections
+        helpers: list[Future[SweepReport]] = []
+
+        def start_helpers() -> None:  # more may be due: the others start on the next batches
+            helpers.extend(pool.submit(drain, SweepReport()) for _ in range(connections - 1))
+
+        if queue_next(report, when_full=start_helpers):
+            drain(report)  # this thread goes on as one of the connections
         for helper in helpers:
             report.add(helper.result())
     return report
