@@ -7,12 +7,12 @@ from rich.table import Table
 from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from duban.errors import InputError
-from models import items as item_ops
-from models.enums import ItemKind, ItemStatus, parse_enum
-from models.events import history
-from models.tables import Unit
-from models.views import item_row
+from models.domain.enums import ItemKind, ItemStatus, choose
+from models.errors import InputError
+from models.records import items as item_ops
+from models.reports.views import item_row
+from models.store.events import history
+from models.store.tables import Unit
 
 app = typer.Typer(help="督办事项：新增、查询、修改、办结、撤销、填报进展", no_args_is_help=True)
 
@@ -23,10 +23,7 @@ DEADLINE_HELP = "完成时限：日期（2026-03-31，当日24:00截止）或日
 def _enum_option(enum_cls, value: str | None, option: str):
     if value is None:
         return None
-    member = parse_enum(enum_cls, value)
-    if member is None:
-        raise InputError(option, value, "应为 " + "、".join(m.value for m in enum_cls) + " 之一")
-    return member
+    return choose(enum_cls, value, option)
 
 
 def print_rows(rows: list[dict], title: str) -> None:

@@ -11,12 +11,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from duban.errors import InputError
-from models import meetings, recurring, submissions
-from models.parsing import parse_date
-from models.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
-from models.stats import timeliness
-from models.tables import Unit
+from models.domain.enums import choose
+from models.domain.parsing import parse_date
+from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
+from models.errors import InputError
+from models.records import meetings, recurring, submissions
+from models.reports.stats import timeliness
+from models.store.tables import Unit
 
 recur_app = typer.Typer(help="周期任务：报送节点、周研判等会议、周汇报和日研判", no_args_is_help=True)
 meeting_app = typer.Typer(help="会议：出席情况与会议纪要", no_args_is_help=True)
@@ -52,10 +53,7 @@ def _weekdays(text: str | None) -> tuple[int, ...]:
 def _choice(enum_cls, text: str | None, field: str):
     if text is None:
         return None
-    try:
-        return enum_cls(text.strip().lower())
-    except ValueError:
-        raise InputError(field, text, "应为 " + " / ".join(m.value for m in enum_cls)) from None
+    return choose(enum_cls, text, field)
 
 
 def _time(text: str | None, field: str = "--time") -> time | None:
