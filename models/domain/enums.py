@@ -81,6 +81,7 @@ class ReminderKind(StrEnum):
     MEETING = "会议提醒"
     MEETING_CHANGE = "会议变更"
     MEETING_CANCEL = "会议取消"
+    SUMMARY = "年度总结"  # the year-end summary, its .docx attached, to each supervisor
 
 
 class OutboxStatus(StrEnum):
