@@ -15,6 +15,7 @@ from duban import migrations
 from duban.config import Settings
 from models.engine.digest import queue_digest
 from models.engine.reminders import SweepReport, sweep
+from models.reports.summary.report import ReportSettings
 from models.store import db
 from notifications.delivery import DeliveryReport, combined, deliver
 from notifications.transport import make_transport
@@ -60,3 +61,8 @@ def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
 def run_digest(settings: Settings, *, now: datetime) -> int:
     return queue_digest(engine_for(settings.resolved_database_url), now=now,
                         config=settings.engine_config)
+
+
+def report_settings(settings: Settings) -> ReportSettings:
+    return ReportSettings(tz=settings.tz, bureau=settings.bureau_name,
+                          templates_dir=settings.templates_dir)

@@ -81,4 +81,5 @@ def parse_period(text: str, *, field: str = "--period") -> Period:
 def check_not_future(period: Period, today: date, *, field: str = "--period") -> None:
     """InputError when ``period`` starts after ``today``: there is nothing yet to report."""
     if period.start > today:
-        raise InputError(field, period.key, f"尚未开始（今天是 {today.isoformat()}），不能为将来的期间生成报告")
+        raise InputError(field, period.key,
+                         f"尚未开始（今天是 {today.isoformat()}），不能为将来的期间生成报告")

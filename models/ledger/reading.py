@@ -68,8 +68,10 @@ class LedgerFile:
         self.close()
 
 
-def open_ledger(path: Path) -> LedgerFile:
-    """Open ``path`` as a ledger; Refused (or InputError) when it is not one duban can read."""
+def open_ledger(path: Path, *, main: str = ITEM_SHEET,
+                also: tuple[str, ...] = (UNIT_SHEET,)) -> LedgerFile:
+    """Open ``path`` as a ledger whose ``main`` sheet must be there (a CSV is that sheet) and
+    whose ``also`` sheets may be; Refused (or InputError) when it is not one duban can read."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -78,7 +80,7 @@ def open_ledger(path: Path) -> LedgerFile:
     if not data:
         raise Refused(f"{name} 是空文件")
     if data.startswith(ZIP_MAGIC):
-        return _open_workbook(data, name)
+        return _open_workbook(data, name, main, also)
     if data.startswith(CFB_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise Refused(f"{name} 是加密的工作簿（设置了打开密码）：请在 Excel 中取消密码，"
@@ -87,7 +89,7 @@ def open_ledger(path: Path) -> LedgerFile:
             raise Refused(f"{name} 是旧版 Excel 97-2003 工作簿（.xls）：请在 Excel 中另存为 "
                           ".xlsx 后再导入")
         raise Refused(f"{name} 不是 .xlsx 或 .csv 文件（是 OLE 复合文档）")
-    return _open_csv(data, name)
+    return _open_csv(data, name, main)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -121,10 +123,10 @@ def _csv_rows(text: str) -> Iterator[Row]:
             yield number, tuple(cells)
 
 
-def _open_csv(data: bytes, name: str) -> LedgerFile:
+def _open_csv(data: bytes, name: str, main: str) -> LedgerFile:
     text = _decode(data, name)
-    # A CSV holds the 事项 columns alone: it is the 事项 sheet.
-    return LedgerFile(name, "csv", {ITEM_SHEET: SheetSource(ITEM_SHEET, _csv_rows(text))})
+    # A CSV holds one sheet's columns alone: the main sheet (事项, or 工作台账).
+    return LedgerFile(name, "csv", {main: SheetSource(main, _csv_rows(text))})
 
 
 # --- xlsx ---------------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ def _workbook_rows(workbook: XlsxWorkbook, title: str, formulas: dict, name: str
         raise _corrupt(name, exc) from None
 
 
-def _open_workbook(data: bytes, name: str) -> LedgerFile:
+def _open_workbook(data: bytes, name: str, main: str, also: tuple[str, ...]) -> LedgerFile:
     _check_package(data, name)
     try:
         workbook = XlsxWorkbook(data)
@@ -173,11 +175,11 @@ def _open_workbook(data: bytes, name: str) -> LedgerFile:
         raise _corrupt(name, exc) from None
     ledger = LedgerFile(name, "xlsx", {}, [workbook.close])
     present = _sheet_names(workbook)
-    if ITEM_SHEET not in present:
+    if main not in present:
         ledger.close()
         shown = "、".join(workbook.sheetnames) or "（无）"
-        raise Refused(f"{name} 中没有“{ITEM_SHEET}”工作表（现有工作表：{shown}）")
-    for sheet in (UNIT_SHEET, ITEM_SHEET):
+        raise Refused(f"{name} 中没有“{main}”工作表（现有工作表：{shown}）")
+    for sheet in (*also, main):
         if sheet in present:
             formulas: dict[tuple[int, int], str] = {}
             rows = _workbook_rows(workbook, present[sheet], formulas, name)
