@@ -28,6 +28,9 @@ HEARTBEAT_SECONDS = 20
 # are working days, and the jobs themselves check working days and office hours. The digest
 # rides on the same tick: it is queued once per week, at the first tick it is due.
 TICK_CRON = "*/10 9-17 * * *"
+# The year-end summary: 20 December, 09:00 (prefect.yaml's year_end_summary). The mail it queues
+# goes out with the next tick's delivery.
+SUMMARY_CRON = "0 9 20 12 *"
 
 
 def _wall_clock() -> datetime:
@@ -43,6 +46,13 @@ def tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> N
     out(f"[{local:%Y-%m-%d %H:%M}] 检查 {swept.items} 项，新增提醒 {swept.total} 条，"
         f"周报 {digests} 份；发送 {delivered.sent}，重试 {delivered.retried}，失败 {delivered.failed}"
         + ("" if delivered.office_open else "（非办公时间，仅发送会议通知）"))
+
+
+def summary_tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> None:
+    now = clock()
+    result = jobs.run_year_end_summary(settings, now=now, notify=True)
+    out(f"[{now.astimezone(settings.tz):%Y-%m-%d %H:%M}] 已生成年度总结 {result.path}，"
+        f"待发送给督办人员 {result.mails_queued} 封")
 
 
 def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
@@ -61,6 +71,10 @@ def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
     scheduler.add_job(tick, CronTrigger.from_crontab(TICK_CRON, timezone=settings.tz),
                       args=[settings, out, clock], id="tick",
                       next_run_time=datetime.now(settings.tz))
+    # misfire_grace_time=None: a service that was down at 09:00 on 20 December still runs the
+    # summary when it comes back (the mail is keyed by year and person: never twice).
+    scheduler.add_job(summary_tick, CronTrigger.from_crontab(SUMMARY_CRON, timezone=settings.tz),
+                      args=[settings, out, clock], id="year_end_summary", misfire_grace_time=None)
     scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
     return scheduler
 

@@ -9,6 +9,7 @@ text is what supervisors read in ``duban outbox --failed``); one bad row never s
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import uuid
@@ -28,7 +29,7 @@ from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
 from notifications.addresses import named, parse_address
 from notifications.ics import invitation
-from notifications.render import RenderedEmail, render_email
+from notifications.render import Attachment, RenderedEmail, render_email
 from notifications.transport import Transport
 
 LEASE = timedelta(minutes=10)
@@ -83,10 +84,12 @@ def render_row(row: Claimed, *, sender: str, templates_dir: Path | None = None) 
     """The message a claimed row becomes (the recipient's name from its column, in To).
     ``row.context`` must be complete: claim with ``claim_messages``."""
     invite = invitation(row.context["ics"]) if "ics" in row.context else None
+    files = [Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+             for a in row.context.get("attachments", ())]
     return render_email(template_name(row), row.context, sender=sender,
                         to=[named(parse_address(row.recipient), row.recipient_name)],
                         cc=row.cc, message_id=row.message_id, templates_dir=templates_dir,
-                        invitation=invite)
+                        invitation=invite, attachments=files)
 
 
 async def _send_one(row: Claimed, transport: Transport, *, sender: str,
