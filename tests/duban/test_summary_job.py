@@ -66,7 +66,7 @@ def test_scheduled_summary_mails_the_docx_once_to_each_supervisor(tmp_path, smtp
 
 
 def test_the_job_by_hand_without_mail_and_with_carry_over(tmp_path):
-    settings, engine = _bureau(tmp_path)
+    settings, _ = _bureau(tmp_path)
     out = tmp_path / "mine.docx"
     first = jobs.run_year_end_summary(settings, now=DEC20, year=2026, notify=False, carry=True,
                                       out=out)
