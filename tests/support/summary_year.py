@@ -50,7 +50,9 @@ def _month_ends() -> list[datetime]:
 
 
 def generate(engine: Engine, *, items: int, activities: int, units: int = 20,
-             outbox: int = 0, seed: int = 15, batch: int = 20_000) -> Expected:
+             outbox: int = 0, seed: int = 15, batch: int = 20_000,
+             weights: tuple[float, ...] = (1, 1, 1, 1)) -> Expected:
+    """``weights``: how often each of KINDS is drawn (a province has few 整改事项)."""
     rng = random.Random(seed)
     exp = Expected()
     created = datetime(YEAR - 1, 12, 1, tzinfo=UTC)
@@ -68,7 +70,7 @@ def generate(engine: Engine, *, items: int, activities: int, units: int = 20,
         rows: list[dict] = []
         meetings: list[int] = []
         for n in range(1, items + 1):
-            kind = rng.choice(KINDS)
+            kind = rng.choices(KINDS, weights)[0]
             unit = rng.randint(1, units)
             # a tenth falls outside the year: the period must leave them out
             year = YEAR if rng.random() < 0.9 else rng.choice((YEAR - 1, YEAR + 1))

@@ -33,6 +33,8 @@ def figures_appendix(fig: SummaryFigures) -> list[dict[str, Any]]:
         if n:
             rows.append((f"发送{stage}", f"{n}条", "发件箱中状态为“已发送”、发送时间在本期间内且不晚于统计时点的消息，"  # noqa: E501
                          "每位收件人计一条"))
+    rows.append(("转入下一年度的事项", f"{fig.carry_total}项",
+                 "本期间的事项中截至统计时点未办结的，不含周期任务生成的事项和会议纪要（它们会自动再生成）"))
     rows.append(("批准延期", "未统计（记为0次）" if fig.extensions is None else f"{fig.extensions}次",
                  "系统尚未登记延期申请，本项暂不能统计" if fig.extensions is None
                  else "本期间内批准的延期申请"))

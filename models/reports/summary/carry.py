@@ -37,7 +37,7 @@ def carry_over(session: Session, period: Period, *, as_of: datetime, tz: ZoneInf
     done = {row.origin_item_id: row.item_id for row in session.exec(
         select(CarryOver).where(CarryOver.year == period.year))}
     added, ids = 0, []
-    for origin in carry_candidates(session.connection(), period, as_of):
+    for origin in carry_candidates(session.connection(), period, as_of):  # all, no limit
         if origin.id in done:
             ids.append(done[origin.id])
             continue

@@ -156,6 +156,8 @@ def report_context(fig: SummaryFigures, *, bureau: str) -> dict[str, Any]:
         "rect_late": [i.title for i in fig.rectifications if i.late],
         "rect_open": [i.title for i in fig.rectifications if not i.done],
         "carry": [_listed(i, fig, n) for n, i in enumerate(fig.carry, start=1)],
+        "carry_total": fig.carry_total,
+        "carry_more": fig.carry_total - len(fig.carry),
         "weak_units": [{"unit": u.unit, "rate": percent(u.outcome.rate)} for u in weak],
         "weak_rate": percent(WEAK_RATE),
     }

@@ -31,6 +31,7 @@ OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 CATEGORY = ActivityCategory.__table__  # type: ignore[attr-defined]
 KIND_ORDER = list(ItemKind)
+CARRY_LISTED = 100  # open items named in the report; all of them are counted and carried
 LADDER_STAGES = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE, ReminderKind.ESCALATION,
                  ReminderKind.CIRCULATION)
 
@@ -134,7 +135,8 @@ class SummaryFigures:
     extensions: int | None  # None: duban keeps no extensions yet, so none were counted
     monthly_overdue: list[tuple[date, int | None]]  # None for a month not begun at t
     rectifications: list[ListedItem]
-    carry: list[ListedItem]
+    carry: list[ListedItem]  # the first CARRY_LISTED, by deadline
+    carry_total: int
 
     @property
     def all_items(self) -> Outcome:
@@ -279,12 +281,12 @@ def activity_figures(conn: Connection, period: Period, t: datetime) -> list[Cate
     return [by_category[name] for name in sorted(by_category, key=order.__getitem__)]
 
 
-def _listed(conn: Connection, where, t: datetime) -> list[ListedItem]:
+def _listed(conn: Connection, where, t: datetime, limit: int | None = None) -> list[ListedItem]:
     query = (sa.select(ITEM.c.id, ITEM.c.code, ITEM.c.kind, ITEM.c.title, ITEM.c.detail,
                        ITEM.c.measure, ITEM.c.source, UNIT.c.name, ITEM.c.deadline_date,
                        ITEM.c.due_at, ITEM.c.completed_at)
              .select_from(ITEM.join(UNIT, UNIT.c.id == ITEM.c.unit_id))
-             .where(where).order_by(ITEM.c.deadline_date, ITEM.c.id))
+             .where(where).order_by(ITEM.c.deadline_date, ITEM.c.id).limit(limit))
     out = []
     for r in conn.execute(query):
         completed = r.completed_at if r.completed_at is not None and r.completed_at <= t else None
@@ -298,11 +300,20 @@ def rectifications(conn: Connection, period: Period, t: datetime) -> list[Listed
                                  ITEM.c.kind == ItemKind.RECTIFICATION.value), t)
 
 
-def carry_candidates(conn: Connection, period: Period, t: datetime) -> list[ListedItem]:
+def _carried(period: Period, t: datetime):
+    return sa.and_(_in_period(period, t), sa.not_(_done(t)), ITEM.c.template_id.is_(None),
+                   ITEM.c.parent_id.is_(None))
+
+
+def carry_candidates(conn: Connection, period: Period, t: datetime,
+                     limit: int | None = None) -> list[ListedItem]:
     """Items of the period still open at ``t``, other than occurrences of recurring duties and
-    meeting minutes (those come back by themselves)."""
-    return _listed(conn, sa.and_(_in_period(period, t), sa.not_(_done(t)),
-                                 ITEM.c.template_id.is_(None), ITEM.c.parent_id.is_(None)), t)
+    meeting minutes (those come back by themselves); the first ``limit`` by deadline."""
+    return _listed(conn, _carried(period, t), t, limit)
+
+
+def carry_count(conn: Connection, period: Period, t: datetime) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).where(_carried(period, t))).scalar_one())
 
 
 def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo,
@@ -317,5 +328,6 @@ def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo,
         reminders=reminders_sent(conn, period, as_of, tz), extensions=extensions,
         monthly_overdue=monthly_overdue(conn, period, as_of, tz),
         rectifications=rectifications(conn, period, as_of),
-        carry=carry_candidates(conn, period, as_of),
+        carry=carry_candidates(conn, period, as_of, CARRY_LISTED),
+        carry_total=carry_count(conn, period, as_of),
     )

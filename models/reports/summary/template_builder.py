@@ -68,8 +68,10 @@ RECT_NAMED = ("{% if rect_late %}逾期完成的整改事项：{% for t in rect_
               "，转入下一年度继续整改。{% endif %}")
 PLAN = ("{% if is_year %}{{ next_year }}年{% else %}下一阶段{% endif %}，我们将坚持问题导向，把未完成事项和"
         "薄弱环节作为重点，逐项明确责任单位和完成时限，纳入督办台账跟踪问效。")
-CARRY = ("{% if carry %}以下{{ carry|length }}项事项截至{{ date }}尚未办结，转入下一年度继续办理："
-         "{% for c in carry %}{{ c.n }}是{{ c.title }}（{{ c.unit }}，原完成时限{{ c.deadline }}）"
+CARRY = ("{% if carry %}{{ carry_total }}项事项截至{{ date }}尚未办结，转入下一年度继续办理"
+         "{% if carry_more %}（以下列出完成时限最早的{{ carry|length }}项，其余{{ carry_more }}项见督办台账）"
+         "{% endif %}：{% for c in carry %}{{ c.n }}是{{ c.title }}（{{ c.unit }}，"
+         "原完成时限{{ c.deadline }}）"
          "{% if not loop.last %}；{% else %}。{% endif %}{% endfor %}{% else %}本期间督办事项均已办结，"
          "无结转事项。{% endif %}")
 WEAK = ("{% if weak_units %}对按期办结率低于{{ weak_rate }}的{{ weak_units|length }}个单位（"
