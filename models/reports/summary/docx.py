@@ -12,6 +12,7 @@ import io
 import os
 import re
 import traceback
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,22 @@ def render_docx(context: dict[str, Any], charts: dict[str, bytes], *,
     enforce_fonts(document)
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    return _fixed_dates(buffer.getvalue())
+
+
+def _fixed_dates(package: bytes) -> bytes:
+    """The same package with every entry dated 1980-01-01: python-docx stamps entries with the
+    time of saving, and a report of the same figures should be the same file, byte for byte,
+    whoever asked for it (CLI, web button, schedule)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -150,3 +150,19 @@ def test_a_custom_template_is_used_when_present(report, tmp_path):
     produced = Document(io.BytesIO(target.read_bytes()))
     assert produced.paragraphs[0].text == f"本局自定义模板：共{fig.all_items.total}项"
     assert round(produced.sections[0].top_margin.mm) == round(Mm(37).mm)
+
+
+def test_the_same_figures_give_the_same_file(report, tmp_path):
+    engine, first, _ = report
+    second = tmp_path / "again.docx"
+    write_report(engine, second, parse_period("2026"), as_of=AS_OF, settings=SETTINGS)
+    assert second.read_bytes() == first.read_bytes()
+
+
+def test_the_shipped_template_is_what_the_builder_makes(tmp_path):
+    from models.reports.summary.docx import PACKAGED
+
+    rebuilt = build(tmp_path / "summary.docx")
+    with zipfile.ZipFile(rebuilt) as new, zipfile.ZipFile(PACKAGED) as shipped:
+        for part in ("word/document.xml", "word/styles.xml", "word/footer1.xml"):
+            assert new.read(part) == shipped.read(part), f"{part}: run the template_builder"
