@@ -32,6 +32,7 @@ class Expected:
     units: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     activities: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     reminders: Counter = field(default_factory=Counter)
+    minutes: Counter = field(default_factory=Counter)
     monthly: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     rectifications: int = 0
     carry: int = 0
@@ -172,6 +173,8 @@ def _expect_item(exp: Expected, kind: str, unit: str, year: int, due: datetime,
             k["overdue"] += 1
     if kind != "会议" and result != "not_due":
         exp.units[unit][result] += 1
+    if parent is not None:
+        exp.minutes[result] += 1
     if kind == "整改事项":
         exp.rectifications += 1
     if not done and parent is None:

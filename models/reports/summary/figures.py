@@ -188,31 +188,38 @@ def _outcome(row) -> Outcome:
     return Outcome(int(row.total), int(row.on_time), int(row.late), int(row.open), int(row.overdue))
 
 
-def item_outcomes(conn: Connection, period: Period, t: datetime):
-    """(kinds, units): outcomes per item kind, and per unit over all kinds; one scan."""
-    query = (sa.select(ITEM.c.kind, ITEM.c.unit_id, *_outcome_columns(t))
-             .where(_in_period(period, t)).group_by(ITEM.c.kind, ITEM.c.unit_id))
+@dataclass
+class ItemTotals:
+    kinds: dict[str, Outcome]
+    units: list[UnitOutcome]
+    minutes: Outcome  # the minutes items of meetings (parent_id set)
+    carry: int  # open items that carry-over would take
+
+
+def item_outcomes(conn: Connection, period: Period, t: datetime) -> ItemTotals:
+    """Outcomes per item kind, per unit over all kinds but meetings, of meeting minutes, and
+    the count of items to carry over: one scan of the period's items."""
+    minutes = ITEM.c.parent_id.is_not(None)
+    carry = _sum(sa.and_(sa.not_(_done(t)), ITEM.c.template_id.is_(None), sa.not_(minutes)))
+    query = (sa.select(ITEM.c.kind, ITEM.c.unit_id, minutes.label("minutes"),
+                       *_outcome_columns(t), carry.label("carry"))
+             .where(_in_period(period, t)).group_by(ITEM.c.kind, ITEM.c.unit_id, minutes))
     kinds: dict[str, Outcome] = {k.value: Outcome() for k in KIND_ORDER}
     by_unit: dict[int, Outcome] = defaultdict(Outcome)
+    minutes_total, carried = Outcome(), 0
     for row in conn.execute(query):
         outcome = _outcome(row)
         kinds.setdefault(row.kind, Outcome()).add(outcome)
         if row.kind != ItemKind.MEETING.value:  # units answer for minutes, not for meetings
             by_unit[row.unit_id].add(outcome)
+        if row.minutes:
+            minutes_total.add(outcome)
+        carried += int(row.carry)
     names = {r.id: (r.name, r.kind) for r in conn.execute(sa.select(UNIT.c.id, UNIT.c.name,
                                                                     UNIT.c.kind))}
     units = [UnitOutcome(names[uid][0], names[uid][1], o) for uid, o in by_unit.items()]
     units.sort(key=lambda u: (u.outcome.rate is None, -(u.outcome.rate or 0), u.unit))
-    return kinds, units
-
-
-def minutes_outcome(conn: Connection, period: Period, t: datetime) -> tuple[int, Outcome]:
-    """Meetings of the period held by ``t`` (done), and the outcome of their minutes items."""
-    meetings = conn.execute(sa.select(sa.func.count()).where(
-        _in_period(period, t), ITEM.c.kind == ItemKind.MEETING.value, _done(t))).scalar_one()
-    row = conn.execute(sa.select(*_outcome_columns(t)).where(
-        _in_period(period, t), ITEM.c.parent_id.is_not(None))).one()
-    return int(meetings), _outcome(row)
+    return ItemTotals(kinds, units, minutes_total, carried)
 
 
 def reminders_sent(conn: Connection, period: Period, t: datetime, tz: ZoneInfo) -> dict[str, int]:
@@ -312,22 +319,18 @@ def carry_candidates(conn: Connection, period: Period, t: datetime,
     return _listed(conn, _carried(period, t), t, limit)
 
 
-def carry_count(conn: Connection, period: Period, t: datetime) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).where(_carried(period, t))).scalar_one())
-
-
 def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo,
             extensions: int | None = None) -> SummaryFigures:
     """Every figure of the report for ``period`` as of ``as_of``."""
-    kinds, units = item_outcomes(conn, period, as_of)
-    held, minutes = minutes_outcome(conn, period, as_of)
+    totals = item_outcomes(conn, period, as_of)
     return SummaryFigures(
-        period=period, as_of=as_of, tz=tz, kinds=kinds, units=units,
+        period=period, as_of=as_of, tz=tz, kinds=totals.kinds, units=totals.units,
         activities=activity_figures(conn, period, as_of),
-        meetings_held=held, minutes=minutes,
+        # a meeting is closed once held (models.records.meetings.close_finished)
+        meetings_held=totals.kinds[ItemKind.MEETING.value].on_time, minutes=totals.minutes,
         reminders=reminders_sent(conn, period, as_of, tz), extensions=extensions,
         monthly_overdue=monthly_overdue(conn, period, as_of, tz),
         rectifications=rectifications(conn, period, as_of),
         carry=carry_candidates(conn, period, as_of, CARRY_LISTED),
-        carry_total=carry_count(conn, period, as_of),
+        carry_total=totals.carry,
     )

@@ -61,6 +61,15 @@ def test_reminders_sent_per_stage_and_monthly_overdue(year):
     assert got["monthly_overdue"] == {f"2026-{m:02d}": expected.monthly[m] for m in range(1, 13)}
 
 
+def test_meetings_held_and_minutes(year):
+    expected, figures = year
+    assert figures.meetings_held == expected.kinds["会议"]["on_time"] > 0
+    m = expected.minutes
+    assert (figures.minutes.on_time, figures.minutes.late, figures.minutes.overdue) == (
+        m["on_time"], m["late"], m["overdue"])
+    assert m["on_time"] + m["late"] > 0
+
+
 def test_rectifications_and_carry_over_candidates(year):
     expected, figures = year
     assert len(figures.rectifications) == expected.rectifications
