@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.domain.loop import LoopRules, parse_kinds
 from models.engine.config import EngineConfig
-from models.errors import ConfigError
+from models.errors import ConfigError, DubanError
 from models.store.db import psycopg_url
 from notifications.transport import MailConfig
 
@@ -43,6 +44,8 @@ EXPECTED_FORM = {
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
+    "review_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
+    "ack_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
 }
 
 
@@ -61,6 +64,8 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-17:30"
     bureau_name: str = "区退役军人事务局"
     max_upload_mb: int = 20
+    review_kinds: str = "整改事项,任务"  # kinds that wait for 审核 after 提交
+    ack_kinds: str = "整改事项,任务"  # kinds a unit must acknowledge (签收)
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +98,15 @@ class Settings(BaseSettings):
     def _upload_limit(cls, value: int) -> int:
         if not 1 <= value <= 1024:
             raise ValueError("upload limit out of range")
+        return value
+
+    @field_validator("review_kinds", "ack_kinds")
+    @classmethod
+    def _kinds(cls, value: str) -> str:
+        try:
+            parse_kinds(value, "类别")
+        except DubanError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("smtp_host", "smtp_user", "smtp_password")
@@ -139,10 +153,16 @@ class Settings(BaseSettings):
         return folder if folder.is_dir() else None
 
     @cached_property
+    def loop_rules(self) -> LoopRules:
+        return LoopRules(review_kinds=parse_kinds(self.review_kinds, "DUBAN_REVIEW_KINDS"),
+                         ack_kinds=parse_kinds(self.ack_kinds, "DUBAN_ACK_KINDS"))
+
+    @cached_property
     def engine_config(self) -> EngineConfig:
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
-                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
+                            loop=self.loop_rules)
 
     @cached_property
     def mail_config(self) -> MailConfig:

@@ -60,6 +60,7 @@ def _register() -> None:
         engine,
         items,
         ledger,
+        loop,
         recurring,
         setup,
         summary,
@@ -69,6 +70,7 @@ def _register() -> None:
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
+    loop.register(items.app, app)
     app.add_typer(calendar.app, name="calendar")
     app.add_typer(activities.app, name="activity")
     summary.register(app)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from models.store.tables import Activity, ActivityCategory, Item, Outbox, Unit
+from models.store.tables import Activity, ActivityCategory, Extension, Item, Outbox, Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
@@ -33,6 +33,7 @@ class Expected:
     activities: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     reminders: Counter = field(default_factory=Counter)
     minutes: Counter = field(default_factory=Counter)
+    extensions: int = 0
     monthly: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     rectifications: int = 0
     carry: int = 0
@@ -51,7 +52,7 @@ def _month_ends() -> list[datetime]:
 
 
 def generate(engine: Engine, *, items: int, activities: int, units: int = 20,
-             outbox: int = 0, seed: int = 15, batch: int = 20_000,
+             outbox: int = 0, extensions: int = 0, seed: int = 15, batch: int = 20_000,
              weights: tuple[float, ...] = (1, 1, 1, 1)) -> Expected:
     """``weights``: how often each of KINDS is drawn (a province has few 整改事项)."""
     rng = random.Random(seed)
@@ -145,6 +146,18 @@ def generate(engine: Engine, *, items: int, activities: int, units: int = 20,
                 exp.reminders[stage] += 1
         if rows:
             conn.execute(sa.insert(out_t), rows)
+        rows = []
+        for _ in range(extensions):
+            status = rng.choice(("待审批", "已批准", "已批准", "已驳回"))
+            decided = None if status == "待审批" else (
+                datetime(YEAR - 1, 12, 15, tzinfo=SHANGHAI) + timedelta(hours=rng.randrange(24 * 400)))
+            rows.append({"item_id": rng.randint(1, items), "from_date": date(YEAR, 6, 1),
+                         "to_date": date(YEAR, 7, 1), "reason": "工作量大", "status": status,
+                         "requested_at": created, "requested_by": "gen", "decided_at": decided})
+            if status == "已批准" and decided.year == YEAR and decided <= AS_OF:  # type: ignore[union-attr]
+                exp.extensions += 1
+        if rows:
+            conn.execute(sa.insert(Extension.__table__), rows)  # type: ignore[attr-defined]
     return exp
 
 

@@ -37,7 +37,7 @@ def figures_appendix(fig: SummaryFigures) -> list[dict[str, Any]]:
                  "本期间的事项中截至统计时点未办结的，不含周期任务生成的事项和会议纪要（它们会自动再生成）"))
     rows.append(("批准延期", "未统计（记为0次）" if fig.extensions is None else f"{fig.extensions}次",
                  "系统尚未登记延期申请，本项暂不能统计" if fig.extensions is None
-                 else "本期间内批准的延期申请"))
+                 else "审批决定时间在本期间内、不晚于统计时点且结果为“已批准”的延期申请"))
     for c in fig.activities:
         rows.append((f"工作台账·{c.category}", f"{c.count}项，{c.times}次，{c.people}人，"
                      f"{c.amount:g}元，{c.pieces}件",

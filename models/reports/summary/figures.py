@@ -21,15 +21,23 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, ReminderKind, UnitKind
+from models.domain.enums import (
+    ExtensionStatus,
+    ItemKind,
+    ItemStatus,
+    OutboxStatus,
+    ReminderKind,
+    UnitKind,
+)
 from models.domain.periods import Period
-from models.store.tables import Activity, ActivityCategory, Item, Outbox, Unit
+from models.store.tables import Activity, ActivityCategory, Extension, Item, Outbox, Unit
 
 ITEM = Item.__table__  # type: ignore[attr-defined]
 UNIT = Unit.__table__  # type: ignore[attr-defined]
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 CATEGORY = ActivityCategory.__table__  # type: ignore[attr-defined]
+EXTENSION = Extension.__table__  # type: ignore[attr-defined]
 KIND_ORDER = list(ItemKind)
 CARRY_LISTED = 100  # open items named in the report; all of them are counted and carried
 LADDER_STAGES = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE, ReminderKind.ESCALATION,
@@ -132,7 +140,7 @@ class SummaryFigures:
     meetings_held: int
     minutes: Outcome
     reminders: dict[str, int]
-    extensions: int | None  # None: duban keeps no extensions yet, so none were counted
+    extensions: int | None  # None: not counted
     monthly_overdue: list[tuple[date, int | None]]  # None for a month not begun at t
     rectifications: list[ListedItem]
     carry: list[ListedItem]  # the first CARRY_LISTED, by deadline
@@ -235,6 +243,15 @@ def reminders_sent(conn: Connection, period: Period, t: datetime, tz: ZoneInfo) 
     return counts
 
 
+def extensions_granted(conn: Connection, period: Period, t: datetime, tz: ZoneInfo) -> int:
+    """Extensions (延期) approved within the period, by the time of the decision, up to ``t``."""
+    start = local_start(period.start, tz)
+    end = min(local_start(period.end + timedelta(days=1), tz), t)
+    return int(conn.execute(sa.select(sa.func.count()).where(
+        EXTENSION.c.status == ExtensionStatus.APPROVED.value, EXTENSION.c.decided_at >= start,
+        EXTENSION.c.decided_at <= end)).scalar_one())
+
+
 def monthly_overdue(conn: Connection, period: Period, t: datetime,
                     tz: ZoneInfo) -> list[tuple[date, int | None]]:
     """For each month: the items (of any period) overdue at its end, or at ``t`` for the month
@@ -319,8 +336,7 @@ def carry_candidates(conn: Connection, period: Period, t: datetime,
     return _listed(conn, _carried(period, t), t, limit)
 
 
-def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo,
-            extensions: int | None = None) -> SummaryFigures:
+def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo) -> SummaryFigures:
     """Every figure of the report for ``period`` as of ``as_of``."""
     totals = item_outcomes(conn, period, as_of)
     return SummaryFigures(
@@ -328,7 +344,8 @@ def compute(conn: Connection, period: Period, *, as_of: datetime, tz: ZoneInfo,
         activities=activity_figures(conn, period, as_of),
         # a meeting is closed once held (models.records.meetings.close_finished)
         meetings_held=totals.kinds[ItemKind.MEETING.value].on_time, minutes=totals.minutes,
-        reminders=reminders_sent(conn, period, as_of, tz), extensions=extensions,
+        reminders=reminders_sent(conn, period, as_of, tz),
+        extensions=extensions_granted(conn, period, as_of, tz),
         monthly_overdue=monthly_overdue(conn, period, as_of, tz),
         rectifications=rectifications(conn, period, as_of),
         carry=carry_candidates(conn, period, as_of, CARRY_LISTED),

@@ -13,7 +13,7 @@ from tests.support.summary_year import AS_OF, SHANGHAI, generate
 
 @pytest.fixture
 def year(engine):
-    expected = generate(engine, items=3000, activities=600, units=12, outbox=800)
+    expected = generate(engine, items=3000, activities=600, units=12, outbox=800, extensions=200)
     with engine.connect() as conn:
         figures = compute(conn, parse_period("2026"), as_of=AS_OF, tz=SHANGHAI)
     return expected, figures
@@ -58,6 +58,7 @@ def test_reminders_sent_per_stage_and_monthly_overdue(year):
     got = as_json(figures)
     for stage in ("临期提醒", "逾期催办", "督办", "通报", "周报"):
         assert got["reminders"][stage] == expected.reminders[stage], stage
+    assert got["extensions"] == expected.extensions > 0
     assert got["monthly_overdue"] == {f"2026-{m:02d}": expected.monthly[m] for m in range(1, 13)}
 
 
