@@ -45,7 +45,7 @@ def figures_appendix(fig: SummaryFigures) -> list[dict[str, Any]]:
     for month, n in fig.monthly_overdue:
         if n is not None:
             rows.append((f"{month.year}年{month.month}月末逾期事项", f"{n}项",
-                         "该月末（当月未结束的取统计时点）已过完成时限、当时尚未办结且未撤销的事项，不论属于哪个期间"))
+                         "按登记的完成时限和完成时间，该月末（当月未结束的取统计时点）已过完成时限而当时尚未办结的未撤销事项，不论属于哪个期间"))
     rows.append(("统计时点", cn_date(fig.as_of.astimezone(fig.tz).date())
                  + fig.as_of.astimezone(fig.tz).strftime(" %H:%M"), "以上数字均按此时点数据库中的记录计算"))
     return [{"no": n, "name": name, "value": value, "how": how}

@@ -254,8 +254,9 @@ def extensions_granted(conn: Connection, period: Period, t: datetime, tz: ZoneIn
 
 def monthly_overdue(conn: Connection, period: Period, t: datetime,
                     tz: ZoneInfo) -> list[tuple[date, int | None]]:
-    """For each month: the items (of any period) overdue at its end, or at ``t`` for the month
-    ``t`` falls in; None for months not begun. One scan, one conditional sum per month."""
+    """For each month: the items (of any period, entered by ``t``) overdue at its end, or at
+    ``t`` for the month ``t`` falls in; None for months not begun. One scan, one conditional
+    sum per month."""
     months = period.months()
     ends: list[datetime | None] = []
     for first in months:
@@ -267,11 +268,14 @@ def monthly_overdue(conn: Connection, period: Period, t: datetime,
     live = [e for e in ends if e is not None]
     if not live:
         return [(m, None) for m in months]
-    columns = [_sum(sa.and_(ITEM.c.due_at < e, ITEM.c.created_at <= e,
+    # By the recorded deadlines and completion times, not by when a row was entered: a ledger
+    # imported in December still tells how many items were overdue at the end of March.
+    columns = [_sum(sa.and_(ITEM.c.due_at < e,
                             sa.or_(ITEM.c.completed_at.is_(None), ITEM.c.completed_at > e)))
                for e in live]
     row = conn.execute(sa.select(*columns).where(
-        ITEM.c.status != ItemStatus.CANCELLED.value, ITEM.c.due_at < max(live))).one()
+        ITEM.c.status != ItemStatus.CANCELLED.value, ITEM.c.created_at <= t,
+        ITEM.c.due_at < max(live))).one()
     values = iter(int(v) for v in row)
     return [(m, None if e is None else next(values)) for m, e in zip(months, ends, strict=True)]
 

@@ -99,3 +99,22 @@ def test_an_empty_year_has_no_data(engine):
         figures = compute(conn, parse_period("2025"), as_of=AS_OF, tz=SHANGHAI)
     assert not figures.has_data
     assert figures.units == [] and figures.rectifications == []
+
+
+def test_monthly_overdue_follows_recorded_dates_not_entry_dates(session):
+    from datetime import datetime
+
+    from models.records.items import complete_item
+    from tests.support.factories import make_item, make_unit
+
+    entered = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)  # a ledger keyed in late
+    make_unit(session, now=entered)
+    late = make_item(session, deadline="2026-03-10", now=entered)
+    complete_item(session, late.id, at=datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI),
+                  actor="t", now=entered)
+    make_item(session, deadline="2026-04-10", now=entered)  # still open
+    make_item(session, deadline="2026-02-10", now=AS_OF.replace(day=21))  # entered after as-of
+    session.flush()
+    figures = compute(session.connection(), parse_period("2026"), as_of=AS_OF, tz=SHANGHAI)
+    by_month = {m.month: n for m, n in figures.monthly_overdue}
+    assert [by_month[m] for m in range(1, 13)] == [0, 0, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1]
