@@ -6,8 +6,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
+from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
 from models.domain.enums import ItemKind, ItemStatus, choose
+from models.domain.holidays import parse_policy, settle_deadline
 from models.errors import InputError
 from models.records import items as item_ops
 from models.reports.views import item_row
@@ -18,6 +19,21 @@ app = typer.Typer(help="督办事项：新增、查询、修改、办结、撤�
 
 KIND_HELP = "类别：整改事项 / 报送节点 / 会议 / 任务"
 DEADLINE_HELP = "完成时限：日期（2026-03-31，当日24:00截止）或日期时间（2026-03-31 17:00）"
+HOLIDAY_HELP = ("完成时限落在节假日或周末时：keep 保留（不再提示）、next 顺延至下一工作日、"
+                "previous 提前至上一工作日；不给则保留并提示")
+
+
+def _settle_deadline(ctx, session, fields: dict, policy: str | None) -> None:
+    """Check a given deadline against the calendar: warn about a day off, or move it."""
+    chosen = parse_policy(policy) if policy is not None else None
+    if fields.get("deadline") is None:
+        if chosen is not None:
+            raise InputError("--holiday-deadline", policy, "须与 --deadline 一起使用")
+        return
+    deadline = item_ops.clean_field("deadline", fields["deadline"])
+    fields["deadline"], notice = settle_deadline(deadline, chosen, ctx.calendar(session))
+    if notice:
+        err.print(("提示：" if chosen else "警告：") + notice, style="yellow")
 
 
 def _enum_option(enum_cls, value: str | None, option: str):
@@ -50,12 +66,14 @@ def add(
     measure: str = typer.Option(None, "--measure", help="整改措施"),
     source: str = typer.Option(None, "--source", help="来源，如“2023年法治建设报告·存在的困难和不足”"),
     detail: str = typer.Option(None, "--detail", help="问题描述"),
+    holiday: str = typer.Option(None, "--holiday-deadline", help=HOLIDAY_HELP),
 ) -> None:
     """新增督办事项，输出新事项的编号。"""
     ctx = app_context()
     fields = {"kind": kind, "title": title, "unit": unit, "deadline": deadline, "code": code,
               "person": person, "measure": measure, "source": source, "detail": detail}
     with ctx.session() as session:
+        _settle_deadline(ctx, session, fields, holiday)
         item = item_ops.add_item(session, fields, actor=ctx.actor, now=ctx.now(),
                                  tz=ctx.settings.tz)
     out.print(item.id)
@@ -138,6 +156,7 @@ def update(
     source: str = typer.Option(None, "--source", help="来源"),
     detail: str = typer.Option(None, "--detail", help="问题描述"),
     status: str = typer.Option(None, "--status", help="状态：未开始 / 进行中 / 已提交"),
+    holiday: str = typer.Option(None, "--holiday-deadline", help=HOLIDAY_HELP),
 ) -> None:
     """修改事项的字段（只改给出的字段；已办结、已撤销的事项不能修改）。"""
     ctx = app_context()
@@ -148,6 +167,7 @@ def update(
     if not fields:
         raise InputError("选项", "", "至少给出一个要修改的字段，如 --deadline")
     with ctx.session() as session:
+        _settle_deadline(ctx, session, fields, holiday)
         item_ops.update_item(session, item_id, fields, actor=ctx.actor, now=ctx.now(),
                              tz=ctx.settings.tz)
     out.print(f"已修改事项 {item_id}")
