@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
+from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
 from models.domain.enums import choose
 from models.domain.parsing import parse_date
 from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
@@ -68,7 +68,7 @@ def _time(text: str | None, field: str = "--time") -> time | None:
 def _template_input(*, name, kind, freq, weekdays, day, nth_workday, last_workday, month,
                     short_month, dates, at, holiday, lead, units, all_street_offices, start, end,
                     detail, source, organiser, place, duration, attendees, attendee_people,
-                    minutes_due) -> recurring.TemplateInput:
+                    minutes_due, backfill=False) -> recurring.TemplateInput:
     rule = Rule(
         freq=_choice(Freq, freq, "--freq"), weekdays=_weekdays(weekdays),
         day=_int(day, "--day"), nth_workday=_int(nth_workday, "--nth-workday"),
@@ -85,7 +85,7 @@ def _template_input(*, name, kind, freq, weekdays, day, nth_workday, last_workda
         lead_workdays=_int(lead, "--lead"), detail=detail, source=source, organiser=organiser,
         place=place, duration_minutes=_int(duration, "--duration"),
         attendee_units=_names(attendees), attendee_people=_names(attendee_people),
-        minutes_due_workdays=_int(minutes_due, "--minutes-due"),
+        minutes_due_workdays=_int(minutes_due, "--minutes-due"), backfill=backfill,
     )
 
 
@@ -143,15 +143,23 @@ def recur_add(name: str = NAME, kind: str = KIND, freq: str = FREQ, weekdays: st
               all_street_offices: bool = ALL_STREETS, start: str = START, end: str = END,
               detail: str = DETAIL, source: str = SOURCE, organiser: str = ORGANISER,
               place: str = PLACE, duration: str = DURATION, attendees: str = ATTENDEES,
-              attendee_people: str = PEOPLE, minutes_due: str = MINUTES_DUE) -> None:
+              attendee_people: str = PEOPLE, minutes_due: str = MINUTES_DUE,
+              backfill: bool = typer.Option(
+                  False, "--backfill",
+                  help="开始日期早于今天时，补生成过去各期（补录历史用；不加则从今天开始）")) -> None:
     """新增周期任务（下次检查时生成今后60天内的各期事项）。"""
     ctx = app_context()
     data = _template_input(**{k: v for k, v in locals().items() if k != "ctx"})
+    now = ctx.now()
     with ctx.session() as session:
-        template = recurring.add_template(session, data, actor=ctx.actor, now=ctx.now(),
+        template = recurring.add_template(session, data, actor=ctx.actor, now=now,
                                           tz=ctx.settings.tz)
         rule = Rule.from_json(template.rule).describe()
+        notices = recurring.template_notices(session, template, data,
+                                             today=now.astimezone(ctx.settings.tz).date())
     out.print(f"已新增周期任务 {template.id}：{template.name}（{rule}）")
+    for notice in notices:
+        err.print(f"提示：{notice}", style="yellow")
 
 
 @recur_app.command("edit")
