@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from duban.cli.context import app_context, out
+from duban.cli.context import app_context, err, out
 from models.domain.parsing import parse_date
+from models.records.reschedule import follow_calendar
 from models.store.calendar_store import parse_calendar_csv, save_overrides
 from models.store.tables import CalendarDay
 
@@ -68,11 +69,35 @@ def load(file: Path = typer.Argument(..., help="CSV 文件，列：日期,类型
     """载入国务院办公厅通知中的节假日与调休安排（整表校验，有错则不写入）。"""
     ctx = app_context()
     overrides = parse_calendar_csv(file)
+    now = ctx.now()
     with ctx.session() as session:
-        added, changed = save_overrides(session, overrides, actor=ctx.actor, now=ctx.now())
+        added, changed = save_overrides(session, overrides, actor=ctx.actor, now=now)
+        session.flush()
+        moves = follow_calendar(session, now=now, tz=ctx.settings.tz, actor=ctx.actor,
+                                days=[o.day for o in overrides if not o.workday])
     years = "、".join(str(y) for y in sorted({o.day.year for o in overrides}))
     out.print(f"已载入 {years} 年日历：新增 {added} 天，更新 {changed} 天，"
               f"未变 {len(overrides) - added - changed} 天")
+    _print_moves(moves)
+
+
+def _print_moves(moves) -> None:
+    """What the new calendar moved among the generated occurrences, one line per change."""
+    def units(names: list[str]) -> str:
+        return names[0] if len(names) == 1 else f"{names[0]}等 {len(names)} 个单位"
+
+    if not moves.moved and not moves.created and not moves.kept:
+        out.print("已生成的周期事项不受影响。")
+    for template, old, new, names in moves.grouped():
+        where = f"调整为 {new}" if new else "已撤回（按新日历该日不再有这一期）"
+        out.print(f"  {template}（{units(names)}）：{old} {where}")
+    if moves.created:
+        out.print(f"  按新日历新增 {moves.created} 期事项")
+    for template, old, _, names in moves.grouped(moves.kept):
+        err.print(f"提示：{template}（{units(names)}）{old} 的一期已有办理记录，未调整日期",
+                  style="yellow")
+    for line in moves.holiday_items:
+        err.print(f"提示：{line}，如需调整请用 duban item update", style="yellow")
 
 
 @app.command("list")

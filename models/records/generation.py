@@ -62,12 +62,15 @@ def _untouched_future(template_id: int, today: date):
 
 
 def withdraw_future(session: Session, template: Recurrence, *, actor: str, now: datetime,
-                    today: date, reason: str, unit_ids: list[int] | None = None) -> int:
-    """Delete untouched future occurrences (and their minutes items), of ``unit_ids`` only
-    when given; returns how many."""
+                    today: date, reason: str, unit_ids: list[int] | None = None,
+                    only_day: date | None = None) -> int:
+    """Delete untouched future occurrences (and their minutes items), of ``unit_ids`` and on
+    ``only_day`` only when given; returns how many."""
     query = select(ITEM.c.id).where(_untouched_future(template.id, today))
     if unit_ids is not None:
         query = query.where(ITEM.c.unit_id.in_(unit_ids))
+    if only_day is not None:
+        query = query.where(ITEM.c.deadline_date == only_day)
     ids = list(session.execute(query).scalars())
     if not ids:
         return 0
