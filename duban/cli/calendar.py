@@ -86,8 +86,8 @@ def _print_moves(moves) -> None:
     def units(names: list[str]) -> str:
         return names[0] if len(names) == 1 else f"{names[0]}等 {len(names)} 个单位"
 
-    if not moves.moved and not moves.created and not moves.kept:
-        out.print("已生成的周期事项不受影响。")
+    if moves.moved:
+        out.print("按新日历调整了已生成的周期事项：")
     for template, old, new, names in moves.grouped():
         where = f"调整为 {new}" if new else "已撤回（按新日历该日不再有这一期）"
         out.print(f"  {template}（{units(names)}）：{old} {where}")

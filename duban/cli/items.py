@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 from rich.text import Text
+from sqlmodel import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
+from duban.cli.tables import page_hint, shown_time, table
 from models.domain.enums import ItemKind, ItemStatus, choose
 from models.domain.holidays import parse_policy, settle_deadline
 from models.errors import InputError
 from models.records import items as item_ops
+from models.reports.history import describe_events
 from models.reports.views import item_row
 from models.store.events import history
 from models.store.tables import Unit
@@ -42,17 +44,35 @@ def _enum_option(enum_cls, value: str | None, option: str):
     return choose(enum_cls, value, option)
 
 
-def print_rows(rows: list[dict], title: str) -> None:
-    table = Table("编号", "事项编号", "类别", "事项名称", "责任单位", "完成时限", "状态", "督办",
-                  "逾期工作日", title=title)
+LIMIT = 50
+LIMIT_HELP = f"最多显示多少项（表格默认 {LIMIT}，0 为全部；--json 默认全部）"
+OFFSET_HELP = "跳过前多少项（翻页）"
+
+
+def print_rows(rows: list[dict], title: str, *, limit: int | None = LIMIT,
+               offset: int = 0, more: str | None = None) -> None:
+    """Items as a table, ``limit`` of them from ``offset``, with a hint for the rest."""
+    shown = rows[offset:offset + limit] if limit else rows[offset:]
+    grid = table("编号", "事项编号", "类别", "事项名称", "责任单位", "完成时限", "状态", "督办",
+                 "逾期工作日", title=title, keep=("编号", "事项编号"),
+                 narrow={"类别": 4, "完成时限": 10, "状态": 6, "督办": 4, "逾期工作日": 4})
     colour = {"逾期": "red", "临期": "yellow", "正常": "green"}
-    for r in rows:
+    for r in shown:
         style = colour.get(r["light"], "")
         shown_light = Text(r["light"], style=style)
-        table.add_row(str(r["id"]), r["code"] or "", r["kind"], r["title"], r["unit"],
-                      r["deadline"].replace("T", " ")[:16], r["status"], shown_light,
-                      str(r["days_overdue"] or ""))
-    out.print(table)
+        grid.add_row(str(r["id"]), r["code"] or "", r["kind"], r["title"], r["unit"],
+                     shown_time(r["deadline"]), r["status"], shown_light,
+                     str(r["days_overdue"] or ""))
+    out.print(grid)
+    page_hint(len(shown), offset, len(rows), more=more)
+
+
+def paged(rows: list[dict], limit: int | None, offset: int) -> list[dict]:
+    if offset < 0:
+        raise InputError("--offset", offset, "不能为负数")
+    if limit is not None and limit < 0:
+        raise InputError("--limit", limit, "不能为负数（0 为全部）")
+    return rows[offset:offset + limit] if limit else rows[offset:]
 
 
 @app.command("add")
@@ -87,8 +107,10 @@ def list_(
                                help="只看该状态：未开始/进行中/已提交/已办结/已撤销"),
     now: str = typer.Option(None, "--now", help=NOW_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    limit: int = typer.Option(None, "--limit", help=LIMIT_HELP),
+    offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
 ) -> None:
-    """列出督办事项。"""
+    """列出督办事项（按完成时限排序，表格默认显示前 50 项）。"""
     ctx = app_context()
     kind_ = _enum_option(ItemKind, kind, "--kind")
     status_ = _enum_option(ItemStatus, status, "--status")
@@ -98,9 +120,11 @@ def list_(
         rows = [item_row(i, u, clock)
                 for i, u in item_ops.list_items(session, kind=kind_, unit=unit, status=status_)]
     if as_json:
-        print_json(rows)
+        print_json(paged(rows, limit, offset))
     else:
-        print_rows(rows, f"督办事项（共 {len(rows)} 项）")
+        paged(rows, limit, offset)  # checks the options
+        print_rows(rows, f"督办事项（共 {len(rows)} 项）",
+                   limit=LIMIT if limit is None else limit, offset=offset)
 
 
 @app.command("show")
@@ -121,11 +145,14 @@ def show(
              "note": p.note, "author": p.author}
             for p in item_ops.progress_of(session, item_id)
         ]
+        events = history(session, "item", item_id)
         row["history"] = [
             {"at": e.at.astimezone(ctx.settings.tz).isoformat(timespec="seconds"),
              "actor": e.actor, "action": e.action, "before": e.before, "after": e.after}
-            for e in history(session, "item", item_id)
+            for e in events
         ]
+        units = dict(session.exec(select(Unit.id, Unit.name)).all())
+        lines = describe_events(events, ctx.settings.tz, units)
     if as_json:
         print_json(row)
         return
@@ -134,13 +161,16 @@ def show(
               "light": "督办状态", "completed_at": "完成时间", "days_overdue": "逾期工作日",
               "detail": "问题描述", "measure": "整改措施", "source": "来源"}
     for key, label in labels.items():
-        out.print(Text.assemble((label, "bold"), f"：{row[key] if row[key] is not None else ''}"))
+        value = row[key]
+        if key in ("deadline", "completed_at"):
+            value = shown_time(value)
+        out.print(Text.assemble((label, "bold"), f"：{value if value is not None else ''}"))
     out.print(Text.assemble(("进展", "bold"), "：" + ("" if row["progress"] else "（无）")))
     for p in row["progress"]:
-        out.print(f"  {p['at']} {p['author']}：{p['note']}")
+        out.print(f"  {shown_time(p['at'])} {p['author']}：{p['note']}")
     out.print("操作记录：", style="bold")
-    for e in row["history"]:
-        out.print(f"  {e['at']} {e['actor']} {e['action']} {e['before'] or ''} → {e['after']}")
+    for line in lines:
+        out.print(f"  {line}")
 
 
 @app.command("update")
