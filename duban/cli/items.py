@@ -45,7 +45,7 @@ def _enum_option(enum_cls, value: str | None, option: str):
 
 
 LIMIT = 50
-LIMIT_HELP = f"最多显示多少项（表格默认 {LIMIT}，0 为全部；--json 默认全部）"
+LIMIT_HELP = f"最多显示多少条（表格默认 {LIMIT}，0 为全部；--json 默认全部）"
 OFFSET_HELP = "跳过前多少项（翻页）"
 
 

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from models.domain.enums import Light
-from models.errors import InputError
+from models.errors import InputError, os_error_words
 from models.ledger.columns import (
     DAYS_OVERDUE,
     ITEM_COLUMNS,
@@ -193,7 +193,7 @@ def save(wb: Workbook, path: Path) -> None:
         temporary.write_bytes(buffer.getvalue())
         os.replace(temporary, path)
     except OSError as exc:
-        raise InputError("文件", str(path), f"无法写入（{exc.strerror or exc}）") from None
+        raise InputError("文件", str(path), f"无法写入（{os_error_words(exc)}）") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

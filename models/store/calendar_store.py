@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from models.domain.calendar import DayOverride, WorkCalendar
 from models.domain.parsing import parse_date
-from models.errors import InputError, Problem, ValidationFailed
+from models.errors import InputError, Problem, ValidationFailed, os_error_words
 from models.store.events import record_event
 from models.store.tables import CalendarDay
 
@@ -30,7 +30,7 @@ def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError("文件", str(path), f"无法读取（{exc.strerror}）") from None
+        raise InputError("文件", str(path), f"无法读取（{os_error_words(exc)}）") from None
     # Excel on Chinese Windows saves CSV as GB18030; elsewhere UTF-8, perhaps with a BOM.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
