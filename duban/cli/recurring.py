@@ -11,7 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
-from models.domain.enums import choose
+from duban.cli.tables import table
+from models.domain.enums import ItemKind, choose
 from models.domain.parsing import parse_date
 from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
 from models.errors import InputError
@@ -306,27 +307,35 @@ def meeting_attend(
 
 
 def stats(
-    year: int = typer.Option(..., "--year", help="年份"),
+    year: int = typer.Option(..., "--year", help="年份（四位，如 2026）"),
     month: int = typer.Option(None, "--month", help="月份"),
+    kind: str = typer.Option(None, "--kind",
+                             help="只统计该类别：整改事项 / 报送节点 / 会议 / 任务（默认除会议外全部）"),
     now: str = typer.Option(None, "--now", help=NOW_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """报送节点按期报送率：各单位应报、按期、迟报、未报、未到期，按报送率排名（考核）。"""
+    """按期完成率：各单位应报（已到期）、按期、迟报、未报、未到期，按完成率排名（考核；并列同名次）。"""
     ctx = app_context()
+    if not 2000 <= year <= 2100:
+        raise InputError("--year", year, "应为四位年份，如 2026")
     if month is not None and not 1 <= month <= 12:
         raise InputError("--month", month, "应为 1 到 12")
+    chosen = _choice(ItemKind, kind, "--kind")
+    kinds = (chosen,) if chosen else tuple(k for k in ItemKind if k is not ItemKind.MEETING)
     with ctx.session() as session:
-        rows = timeliness(session, year=year, month=month, now=ctx.now(now))
+        rows = timeliness(session, year=year, month=month, now=ctx.now(now), kinds=kinds)
     if as_json:
         print_json([r.as_dict() for r in rows])
         return
-    title = f"{year}年{f'{month}月' if month else ''}报送节点按期报送率"
-    table = Table("排名", "单位", "应报", "按期", "迟报", "未报", "未到期", "按期报送率", title=title)
-    for rank, r in enumerate(rows, start=1):
+    what = chosen.value if chosen else "督办事项"
+    title = f"{year}年{f'{month}月' if month else ''}{what}按期完成率"
+    grid = table("排名", "单位", "应报", "按期", "迟报", "未报", "未到期", "按期率", title=title)
+    for r in rows:
         rate = "—" if r.rate is None else f"{r.rate:.1%}"
-        table.add_row(str(rank), r.unit, str(r.due), str(r.on_time), str(r.late),
-                      str(r.missing), str(r.pending), rate)
-    out.print(table)
+        grid.add_row(str(r.rank or "—"), r.unit, str(r.due), str(r.on_time), str(r.late),
+                     str(r.missing), str(r.pending), rate)
+    out.print(grid)
+    out.print("应报只计已到期的；未到期的不计入按期率。按期率相同的单位名次相同。")
 
 
 def register(app: typer.Typer) -> None:

@@ -93,3 +93,27 @@ def test_overview_counts_future_occurrences_apart(demo):
     shown = demo("overview", "--now", "2026-12-01T10:00").stdout
     counts = dict(re.findall(r"(正常|未到期|临期|逾期|已办结|已撤销) (\d+)", shown.splitlines()[1]))
     assert int(counts["未到期"]) > 100 and int(counts["正常"]) < 10
+
+
+@pytest.mark.parametrize("year", ["26", "0", "20260"])
+def test_stats_refuses_a_year_that_is_not_four_digits(cli, year):
+    assert "--year “" + year + "”：应为四位年份，如 2026" in cli("stats", "--year", year, code=1).stderr
+
+
+def test_stats_counts_every_kind_and_unit_and_ties_share_a_rank(cli):
+    cli(*UNIT)
+    cli("unit", "add", "--name", "办公室", "--kind", "科室", "--contact", "李静",
+        "--email", "bgs@example.org")
+    cli("unit", "add", "--name", "政策法规科", "--kind", "科室", "--contact", "王芳",
+        "--email", "zcfg@example.org")
+    for unit, kind in (("优抚褒扬科", "整改事项"), ("办公室", "任务")):
+        item_id = int(cli("--now", "2026-12-01T09:00", "item", "add", "--kind", kind,
+                          "--title", "按期办结的事项", "--unit", unit, "--deadline", "2026-12-04").stdout)
+        cli("--now", "2026-12-03T10:00", "item", "done", item_id)
+    cli("--now", "2026-12-01T09:00", "item", "add", "--kind", "任务", "--title", "尚未到期",
+        "--unit", "办公室", "--deadline", "2026-12-30")
+    rows = {r["unit"]: r for r in cli.json("stats", "--year", "2026", "--now", "2026-12-10T10:00")}
+    assert (rows["优抚褒扬科"]["rank"], rows["办公室"]["rank"]) == (1, 1)  # a tie shares rank 1
+    assert (rows["办公室"]["due"], rows["办公室"]["pending"]) == (1, 1)  # not yet due: not 应报
+    assert rows["政策法规科"] == {"unit": "政策法规科", "due": 0, "on_time": 0, "late": 0,
+                                  "missing": 0, "pending": 0, "rate": None, "rank": None}
