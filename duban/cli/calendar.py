@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 import typer
 from rich.table import Table
 from sqlmodel import select
 
-from duban.cli.context import app_context, err, out
+from duban.cli.context import NOW_HELP, app_context, err, out
+from models.domain.calendar import package_years
 from models.domain.parsing import parse_date
 from models.records.reschedule import follow_calendar
-from models.store.calendar_store import parse_calendar_csv, save_overrides
+from models.store.calendar_store import loaded_years, parse_calendar_csv, save_overrides
 from models.store.tables import CalendarDay
 
 app = typer.Typer(help="工作日历：法定节假日与调休", no_args_is_help=True)
@@ -98,6 +100,33 @@ def _print_moves(moves) -> None:
                   style="yellow")
     for line in moves.holiday_items:
         err.print(f"提示：{line}，如需调整请用 duban item update", style="yellow")
+
+
+@app.command("status")
+def status(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
+    """日历覆盖情况：哪些年份的节假日已知（内置数据或已载入的通知），今年和明年是否齐备。"""
+    ctx = app_context()
+    today = ctx.now(now).astimezone(ctx.settings.tz).date()
+    first, last = package_years()
+    with ctx.session() as session:
+        loaded = loaded_years(session)
+        calendar = ctx.calendar(session)
+        covered = {y: calendar.is_covered(y) for y in (today.year, today.year + 1)}
+    out.print(f"内置节假日数据（chinesecalendar {version('chinesecalendar')}）：{first}–{last} 年")
+    if loaded:
+        for y in loaded:
+            at = y.loaded_at.astimezone(ctx.settings.tz)
+            out.print(f"已载入 {y.year} 年的调整：休 {y.days_off} 天、班 {y.workdays} 天"
+                      f"（最近载入 {at:%Y-%m-%d %H:%M}）")
+    else:
+        out.print("尚未载入任何节假日通知（duban calendar load）")
+    for year, known in covered.items():
+        which = "今年" if year == today.year else "明年"
+        if known:
+            out.print(f"{which}（{year}）：节假日已知")
+        else:
+            err.print(f"警告：{which}（{year}）的节假日安排尚未载入，暂按周一至周五计算工作日；"
+                      "国务院办公厅发布通知后请运行 duban calendar load 文件.csv", style="yellow")
 
 
 @app.command("list")
