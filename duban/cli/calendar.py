@@ -6,10 +6,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import typer
-from rich.table import Table
 from sqlmodel import select
 
 from duban.cli.context import NOW_HELP, app_context, err, out
+from duban.cli.tables import table as grid
 from models.domain.calendar import package_years
 from models.domain.parsing import parse_date
 from models.records.reschedule import follow_calendar
@@ -136,7 +136,7 @@ def list_(year: int = typer.Option(None, "--year", help="只看该年")) -> None
     with ctx.session() as session:
         query = select(CalendarDay).order_by(CalendarDay.day)
         rows = [r for r in session.exec(query) if year is None or r.day.year == year]
-    table = Table("日期", "类型", "名称", title=f"已载入的日历调整（{len(rows)} 天）")
+    table = grid("日期", "类型", "名称", title=f"已载入的日历调整（{len(rows)} 天）")
     for r in rows:
         table.add_row(r.day.isoformat(), "班" if r.workday else "休", r.name)
     out.print(table)

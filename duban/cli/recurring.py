@@ -7,7 +7,6 @@ from datetime import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
@@ -188,16 +187,21 @@ def recur_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) ->
     """列出周期任务。"""
     ctx = app_context()
     with ctx.session() as session:
-        rows = [_template_row(session, t) for t in recurring.list_templates(session)]
+        templates = recurring.list_templates(session)
+        rows = [_template_row(session, t) for t in templates]
+        owing = {t.id: len(recurring.target_units(session, t)) for t in templates}
     if as_json:
         print_json(rows)
         return
-    table = Table("编号", "名称", "类别", "规则", "时间", "责任单位", "状态",
-                  title=f"周期任务（共 {len(rows)} 个）")
+    shown = table("编号", "名称", "类别", "规则", "时间", "责任单位", "状态",
+                  title=f"周期任务（共 {len(rows)} 个）", keep=("编号",))
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["kind"], r["rule"], r["time"] or "",
-                      r["organiser"] or r["units"], "暂停" if r["paused"] else "运行")
-    out.print(table)
+        units = r["organiser"] or r["units"]
+        if not owing[r["id"]]:
+            units += "（目前没有，暂不生成）"
+        shown.add_row(str(r["id"]), r["name"], r["kind"], r["rule"], r["time"] or "", units,
+                      "暂停" if r["paused"] else "运行")
+    out.print(shown)
 
 
 @recur_app.command("show")

@@ -29,3 +29,11 @@ def test_recur_add_warns_about_no_units_and_a_past_start(cli):
                  "--all-street-offices", "--start", "2026-10-01")
     assert "开始日期 2026-10-01 早于今天，已改为从今天（2026-12-01）开始生成" in result.stderr
     assert "目前没有街道办事处，暂不生成任何事项" in result.stderr
+
+
+def test_recur_list_marks_a_template_nobody_owes(cli):
+    cli("recur", "add", "--name", "周汇报", "--kind", "报送节点", "--freq", "weekly",
+        "--weekdays", "5", "--all-street-offices")
+    assert "全部街道办事处（目前没有，暂不生成）" in cli("recur", "list").stdout
+    _street(cli)
+    assert "暂不生成" not in cli("recur", "list").stdout
