@@ -75,8 +75,8 @@ def outbox(
         return
     limit = LIMIT if limit is None else limit
     total, data = len(data), paged(data, limit, offset)
-    grid = table("编号", "事项", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
-                 title=f"发件箱（{total} 条）", keep=("编号", "事项"))
+    grid = table("ID", "事项 ID", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
+                 title=f"发件箱（{total} 条）", keep=("ID", "事项 ID"))
     for d in data:
         grid.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], stage_label(d["stage"]),
                      d["recipient"], OutboxStatus(d["status"]).label, str(d["attempts"]),

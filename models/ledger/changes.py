@@ -61,7 +61,7 @@ def describe_plan(plan: ImportPlan, tz: ZoneInfo) -> list[str]:
                                  f"（{f.get('unit')}，完成时限 {f.get('deadline')}）"))
     for change in plan.changed_items:
         fields = "；".join(_item_fields(change, tz))
-        entries.append((change.row, f"第{change.row}行 更新事项 {change.code}（事项 "
+        entries.append((change.row, f"第{change.row}行 更新事项 {change.code}（ID "
                                     f"{change.item_id}）：{fields}"))
     return lines + [text for _, text in sorted(entries)]
 

@@ -9,6 +9,7 @@ worked out here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
@@ -155,7 +156,15 @@ def shown_width(value: Any, fmt: str | None) -> float:
         return 0.0
     if fmt in _FORMAT_WIDTH:
         return _FORMAT_WIDTH[fmt]
-    return max((text_width(line) for line in str(value).split("\n")), default=0.0)
+    text = str(value)
+    if text.isascii() and "\n" not in text:  # codes, numbers: one column a character
+        return float(len(text))
+    return _text_lines_width(text)
+
+
+@functools.lru_cache(maxsize=4096)  # kinds, statuses, people and units repeat down a sheet
+def _text_lines_width(text: str) -> float:
+    return max((text_width(line) for line in text.split("\n")), default=0.0)
 
 
 def fit_widths(layout: list[Col], rows: Iterable[dict[str, tuple[Any, str | None]]]) -> list[Col]:

@@ -52,6 +52,7 @@ def test_settle_warns_without_a_policy_and_says_a_move():
     assert kept == NATIONAL_DAY and warning.startswith("完成时限 2026-10-05 17:00 是国庆假期")
     assert settle_deadline(NATIONAL_DAY, HolidayPolicy.KEEP, CAL) == (NATIONAL_DAY, None)
     moved, said = settle_deadline(NATIONAL_DAY, HolidayPolicy.NEXT, CAL)
+    assert moved == Deadline(date(2026, 10, 8), time(17, 0))
     assert said == "完成时限 2026-10-05 17:00 是国庆假期，已顺延至下一工作日：2026-10-08 17:00"
     working = Deadline(date(2026, 10, 9))
     assert settle_deadline(working, None, CAL) == (working, None)

@@ -28,7 +28,7 @@ def test_dry_run_lists_every_item_and_field_that_would_change(make_cli, tmp_path
     lines = [line.strip() for line in result.stdout.splitlines()]
     assert lines[0].startswith(
         "检查通过，未写入（--dry-run）。导入将会：事项 新增 1 项、更新 1 项、未变 1 项")
-    assert "第2行 更新事项 ZG-1（事项 1）：完成时限 2026-12-31 → 2027-01-15；状态 未开始 → 进行中" \
+    assert "第2行 更新事项 ZG-1（ID 1）：完成时限 2026-12-31 → 2027-01-15；状态 未开始 → 进行中" \
         in lines
     assert "第4行 新增事项 ZG-3《新增的事项》（办公室，完成时限 2026-12-25）" in lines
     assert not any("ZG-2" in line for line in lines)  # unchanged: not listed
