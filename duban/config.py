@@ -12,7 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from platformdirs import user_data_path
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.domain.loop import LoopRules, parse_kinds
@@ -32,7 +33,7 @@ _OFFICE_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d
 
 # What each variable should look like, quoted back to the user when a value is refused.
 EXPECTED_FORM = {
-    "home": "一个目录路径，例如 ./var",
+    "home": "一个目录路径，例如 ./var（不设则为用户数据目录）",
     "database_url": "sqlite:///路径/duban.db 或 postgresql://用户@主机:端口/库名",
     "timezone": "IANA 时区名，例如 Asia/Shanghai",
     "smtp_host": "主机名，例如 smtp.example.org",
@@ -52,7 +53,9 @@ EXPECTED_FORM = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore", frozen=True)
 
-    home: Path = Path("./var")
+    # The user's data folder (~/.local/share/duban on Linux) unless DUBAN_HOME says otherwise:
+    # a command run from another folder finds the same database. `make run` sets ./var.
+    home: Path = Field(default_factory=lambda: user_data_path("duban", appauthor=False))
     database_url: str | None = None
     timezone: str = "Asia/Shanghai"
     smtp_host: str | None = None

@@ -21,6 +21,7 @@ from models.domain.periods import check_not_future, parse_period
 from models.engine.digest import queue_digest
 from models.engine.reminders import SweepReport, sweep
 from models.engine.summary_mail import queue_summary_mail
+from models.errors import DatabaseNotReady
 from models.reports.summary.carry import carry_over
 from models.reports.summary.context import report_context
 from models.reports.summary.report import ReportSettings, write_report
@@ -31,6 +32,9 @@ from notifications.transport import make_transport
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    missing = db.missing_sqlite_file(url)
+    if missing is not None:  # never leave an empty database file behind
+        raise DatabaseNotReady(f"在 {missing} 没有找到数据库，请先运行 duban init")
     engine = db.make_engine(url)
     migrations.require_current(engine)
     return engine

@@ -159,16 +159,16 @@ def _local(text: str, tz: ZoneInfo) -> datetime:
 RECURRING = [
     TemplateInput(
         name="优抚资金材料", kind="报送节点", rule=Rule(Freq.MONTHLY, nth_workday=5),
-        due_time=time(17, 0), all_street_offices=True, start=date(2026, 10, 1),
+        due_time=time(17, 0), all_street_offices=True, start=date(2026, 10, 1), backfill=True,
         detail="各街道办事处报送当月优抚资金发放明细及佐证材料。", source=SRC_2024_YF),
     TemplateInput(
         name="周汇报", kind="报送节点", rule=Rule(Freq.WEEKLY, weekdays=(5,)),
-        due_time=time(17, 0), all_street_offices=True, start=date(2026, 11, 2),
+        due_time=time(17, 0), all_street_offices=True, start=date(2026, 11, 2), backfill=True,
         detail="各街道办事处报送本周退役军人服务站工作情况和涉军信访稳定情况。",
         source="2024年法治作风建设情况报告·“周汇报、日见面、日研判”制度"),
     TemplateInput(
         name="周研判", kind="会议", rule=Rule(Freq.WEEKLY, weekdays=(1,)), due_time=time(9, 0),
-        start=date(2026, 11, 2), organiser="办公室", place="局三楼会议室", duration_minutes=60,
+        start=date(2026, 11, 2), backfill=True, organiser="办公室", place="局三楼会议室", duration_minutes=60,
         attendee_units=("思想政治和权益维护科", "优抚褒扬科", "区退役军人服务中心"),
         attendee_people=("赵明远",), minutes_due_workdays=2,
         detail="研判涉军信访形势、重点人员稳控和积案化解进展。", source=SRC_2024_SZ),

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from models.domain.calendar import WorkCalendar
 from models.domain.deadlines import Deadline, local_date, workdays_overdue
 from models.domain.enums import ItemStatus, OutboxStatus, ReminderKind
+from models.domain.holidays import deadline_words, due_phrase
 from models.domain.loop import CHASE_WORDS, chase_note
 from models.reports.views import deadline_of
 from models.store.tables import Instruction, Item, Outbox, Unit
@@ -62,11 +63,15 @@ def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now:
 
 
 def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
-             config: EngineConfig, instruction: str | None = None) -> dict[str, Any]:
+             config: EngineConfig, calendar: WorkCalendar,
+             instruction: str | None = None) -> dict[str, Any]:
     return {
         "item": {
             "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
-            "unit": unit.name, "person": item.person, "deadline": str(deadline),
+            "unit": unit.name, "person": item.person,
+            # a deadline on a day off says so: 2026-10-05（国庆假期）
+            "deadline": deadline_words(deadline, calendar),
+            "due_phrase": due_phrase(deadline, days.workdays_left, calendar),
             "days_overdue": days.days_overdue, "workdays_left": days.workdays_left,
             "measure": item.measure, "detail": item.detail, "source": item.source,
             "instruction": instruction,
@@ -89,7 +94,7 @@ def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
     deadline = deadline_of(item)
     days = day_counts(item.status, deadline, item.due_at, now=now, tz=config.tz,
                       calendar=calendar)
-    return _context(item, unit, deadline, days, now=now, config=config)
+    return _context(item, unit, deadline, days, now=now, config=config, calendar=calendar)
 
 
 def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
@@ -137,7 +142,7 @@ def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
                 counts = days[key] = day_counts(item.status, deadline, item.due_at, now=now,
                                                 tz=config.tz, calendar=calendar)
             base = by_item[item.id] = _context(item, item, deadline, counts, now=now,
-                                               config=config,
+                                               config=config, calendar=calendar,
                                                instruction=_instruction(item, config.tz))
         context = {**base, **row.context}
         if row.reminder in RECOUNTING:

@@ -45,6 +45,8 @@ class ImportResult:
     items_unchanged: int
     ignored_columns: tuple[str, ...] = ()
     dry_run: bool = False
+    changes: tuple[str, ...] = ()  # each unit and item added or changed, field by field
+    warnings: tuple[str, ...] = ()  # e.g. deadlines on days off (imported as written)
 
     @property
     def changed(self) -> bool:

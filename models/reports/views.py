@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.domain.calendar import WorkCalendar
-from models.domain.deadlines import Deadline, light, workdays_overdue
+from models.domain.deadlines import Deadline, light, workdays_late
 from models.domain.enums import ExtensionStatus, ItemStatus, Light
 from models.domain.loop import ACK_OPEN_STATUSES, LoopRules, ack_cutoff, ack_overdue
 from models.store.tables import Extension, Item, Unit
@@ -59,8 +59,9 @@ def item_row(item: Item, unit: Unit, clock: Clock, *, rules: LoopRules = LoopRul
             item.completed_at.astimezone(clock.tz).isoformat(timespec="minutes")
             if item.completed_at else None
         ),
-        "days_overdue": workdays_overdue(item.status, deadline, item.due_at, now=clock.now,
-                                         tz=clock.tz, calendar=clock.calendar),
+        # for an item done late, the working days it was late by
+        "days_overdue": workdays_late(item.status, deadline, item.due_at, item.completed_at,
+                                      now=clock.now, tz=clock.tz, calendar=clock.calendar),
         "measure": item.measure,
         "source": item.source,
         "detail": item.detail,
@@ -111,11 +112,25 @@ def loop_counts(session, clock: Clock, *, rules: LoopRules = LoopRules(),
         ext.c.status == ExtensionStatus.PENDING.value, *scope)
     return {name: session.execute(q).scalar_one()
             for name, q in zip(LOOP_COUNTS, (unacked_q, submitted_q, pending_q), strict=True)}
+UPCOMING = "未到期"  # a generated occurrence not yet near its deadline
+
+
+def overview_light(item: Item, clock: Clock) -> str:
+    """The light as the overview counts it: generated occurrences (recurring nodes, meetings,
+    minutes) that are not yet 临期 are 未到期, so 60 days of them do not inflate 正常."""
+    lt = item_light(item, clock)
+    if lt is Light.GREEN and (item.template_id is not None or item.parent_id is not None):
+        return UPCOMING
+    return lt.value
+
+
+OVERVIEW_ORDER = (Light.GREEN.value, UPCOMING, Light.YELLOW.value, Light.RED.value,
+                  Light.DONE.value, Light.CANCELLED.value)
 
 
 def light_counts(rows: list[tuple[Item, Unit]], clock: Clock) -> dict[str, int]:
-    counts = Counter(item_light(item, clock) for item, _ in rows)
-    return {lt.value: counts.get(lt, 0) for lt in Light}
+    counts = Counter(overview_light(item, clock) for item, _ in rows)
+    return {name: counts.get(name, 0) for name in OVERVIEW_ORDER}
 
 
 def light_case(clock: Clock):

@@ -260,6 +260,9 @@ class Recurrence(SQLModel, table=True):
                                            sa_column=Column(JSON, nullable=False))
     minutes_due_workdays: int | None = Field(default=None)
     generated_until: date | None = Field(default=None)
+    # The units occurrences were last generated for (None: not recorded yet); generation
+    # compares it with the current targets to serve a unit that joined or left.
+    generated_units: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 

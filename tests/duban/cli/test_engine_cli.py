@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import col, select
 
 from duban.cli.demo import DEPARTMENTS, ITEMS, PEOPLE, STREET_OFFICES, load_demo
+from models.domain.ladder import stage_label
 from models.store import db
 from models.store.tables import Item, Outbox, Unit
 
@@ -268,7 +269,7 @@ def test_ladder_list_shows_the_ladders(cli):
     assert "到期前 3 天" in out and "每 2 个工作日" in out and "主要负责人和督办人员" in out
     # Every ladder in the database can be shown, whatever its audience (会议: 参会人员).
     for r in rows:
-        assert r["key"] in out
+        assert stage_label(r["key"]) in out and r["key"] not in out  # in Chinese, not the key
     assert "开始前 60 分钟" in out and "参会人员" in out
 
 
