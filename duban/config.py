@@ -43,6 +43,7 @@ EXPECTED_FORM = {
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
+    "web_url": "以 http:// 或 https:// 开头的网址，例如 https://duban.example.org",
 }
 
 
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-17:30"
     bureau_name: str = "区退役军人事务局"
     max_upload_mb: int = 20
+    web_url: str | None = None  # where mails link each item: {web_url}/items/{id}
 
     @field_validator("database_url")
     @classmethod
@@ -99,6 +101,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("bad web url")
+        return value
 
     @field_validator("office_hours")
     @classmethod
@@ -142,7 +154,8 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
-                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
+                            web_url=self.web_url)
 
     @cached_property
     def mail_config(self) -> MailConfig:

@@ -17,3 +17,4 @@ class EngineConfig:
     office_end: time
     bureau: str
     mail_domain: str
+    web_url: str | None = None  # DUBAN_WEB_URL: mails link each item at {web_url}/items/{id}
