@@ -39,7 +39,9 @@ def attendees(session: Session, item: Item) -> list[tuple[str, str]]:
     """(name, email) of everyone invited: attendee units' contacts and attendee people, each
     address once. The organiser (its unit's contact) is not invited to its own meeting: it is
     the invitation's ORGANIZER, and a calendar client that receives a REQUEST from itself
-    shows it as a meeting someone else organised."""
+    shows it as a meeting someone else organised. A meeting with nobody else to invite (one
+    entered by hand, without a template) reminds its organiser, so it is not silently
+    forgotten."""
     template = template_of(session, item)
     unit_ids = [item.unit_id] + (template.attendee_unit_ids if template else [])
     person_ids = template.attendee_person_ids if template else []
@@ -57,6 +59,8 @@ def attendees(session: Session, item: Item) -> list[tuple[str, str]]:
                                                             Person.active == True)).scalars():  # noqa: E712
             if person.email.lower() not in taken:
                 found.setdefault(person.email.lower(), (person.name, person.email))
+    if not found and organiser is not None:
+        return [(organiser.contact_name, organiser.contact_email)]
     return list(found.values())
 
 
