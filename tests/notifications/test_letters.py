@@ -8,11 +8,13 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from models.domain.enums import OutboxStatus
+from models.domain.enums import OutboxStatus, ReminderKind
+from models.engine.outbox import Claimed, message_id_for
 from models.engine.reminders import sweep
 from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.tables import Outbox
+from notifications.letters import letters
 from tests.notifications.test_delivery import CONFIG, HEAD, LEADER, NOW, SENDER, SUPERVISORS
 from tests.support.factories import make_item, make_unit
 from tests.support.smtp import deliver_to
@@ -121,3 +123,25 @@ def test_a_deferred_list_puts_each_of_its_rows_back_and_a_retry_sends_it_once(en
     assert (retry.sent, retry.retried) == (queued, 0)
     assert retry.messages == len(smtp_server.messages) == 7
     assert len(sent_to(smtp_server, LEADER)) == 1
+
+
+def claimed(n: int, recipient: str = "a@example.org", reminder: str = "逾期催办") -> Claimed:
+    return Claimed(n, n, ReminderKind(reminder), "overdue#0", recipient, "刘洋", [], {},
+                   message_id_for(f"k{n}", "example.org"), 1)
+
+
+def test_letters_group_by_recipient_and_kind_and_split_long_lists():
+    rows = [claimed(n) for n in range(1, 251)]
+    rows += [claimed(300, "A@EXAMPLE.ORG"), claimed(301, reminder="督办"),
+             claimed(302, reminder="会议提醒"), claimed(303, reminder="会议提醒")]
+    found = letters(rows, max_items=100)
+    assert [len(letter.rows) for letter in found] == [100, 100, 51, 1, 1, 1]
+    assert [r.id for r in found[2].rows][-1] == 300  # letter case aside, the same person
+    ids = [r.id for letter in found for r in letter.rows]
+    assert sorted(ids) == sorted(r.id for r in rows)  # every row in exactly one letter
+    # A list's Message-ID is stable for the same rows and differs for others; a letter of one
+    # keeps its row's.
+    assert letters(rows, max_items=100)[0].message_id == found[0].message_id
+    assert found[0].message_id != found[1].message_id and found[0].message_id.endswith(
+        "@example.org>")
+    assert found[3].message_id == rows[-3].message_id
