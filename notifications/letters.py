@@ -63,10 +63,11 @@ class Letter:
 
 def letters(rows: Sequence[Claimed], *, max_items: int = MAX_ITEMS_PER_LETTER) -> list[Letter]:
     """``rows`` as letters, in the order of each letter's first row: the rows of one recipient
-    (letter case aside) and one listed kind together, at most ``max_items`` to a letter."""
+    address and one listed kind together (as ``claim_in`` claims them), at most ``max_items``
+    to a letter."""
     groups: dict[tuple, list[Claimed]] = {}
     for row in rows:
-        key = (row.recipient.lower(), row.reminder) if row.reminder in LISTED else (row.id,)
+        key = (row.recipient, row.reminder) if row.reminder in LISTED else (row.id,)
         groups.setdefault(key, []).append(row)
     result = []
     for group in groups.values():

@@ -232,9 +232,9 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
     """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
     the caller's transaction on ``conn``: the claim holds once the caller commits. By id.
 
-    With them it takes every other ready row of the same recipient (letter case aside) and
-    listed kind (``LISTED``), however many, so that one recipient's 催办 of a pass can go out
-    as one message. On PostgreSQL a (recipient, kind) group belongs to one claim at a time: a
+    With them it takes every other ready row of the same recipient address and listed kind
+    (``LISTED``), however many, so that one recipient's 催办 of a pass can go out as one
+    message. On PostgreSQL a (recipient, kind) group belongs to one claim at a time: a
     transaction-scoped advisory lock per group, tried (never waited for) row by row, keeps
     concurrent senders from splitting it (``SKIP LOCKED`` alone locks rows, not groups).
 
@@ -247,7 +247,7 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
     if any_hour_only:
         ready = and_(ready, OUTBOX.c.any_hour.is_(True))
     postgres = conn.dialect.name == "postgresql"
-    recipient = func.lower(OUTBOX.c.recipient)
+    recipient = OUTBOX.c.recipient
     if postgres:
         group_lock = func.pg_try_advisory_xact_lock(
             func.hashtextextended(recipient.concat("|").concat(OUTBOX.c.reminder), 0))
@@ -266,7 +266,7 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
         # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
         stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
     rows = conn.execute(stmt.values(**values).returning(*_RETURNED)).all()
-    groups = {(r.recipient.lower(), r.reminder) for r in rows if r.reminder in _LISTED_VALUES}
+    groups = {(r.recipient, r.reminder) for r in rows if r.reminder in _LISTED_VALUES}
     if groups:
         # Whole groups: every ready row of each picked recipient × kind (a few more groups than
         # picked may come along; each comes whole). Rows just claimed are no longer ready.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, PersonRole, ReminderKind, UnitKind
@@ -178,7 +178,11 @@ class Outbox(SQLModel, table=True):
     what must stay as queued: ``{}`` for an item reminder (its item is read at delivery,
     models.engine.mail_context), a meeting's time and invitation, a digest's whole content."""
 
-    __table_args__ = (Index("ix_outbox_ready", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "send_after"),
+        # Delivery claims a recipient's ready rows of one kind together (migration 0012).
+        Index("ix_outbox_group", "recipient", "reminder", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_type=String(300), unique=True, nullable=False)
@@ -202,11 +206,6 @@ class Outbox(SQLModel, table=True):
     any_hour: bool = Field(default=False, nullable=False,  # may go out outside office hours
                            sa_column_kwargs={"server_default": false()})
     created_at: datetime = _instant()
-
-
-# Delivery claims a recipient's ready rows of one kind together (migration 0012).
-Index("ix_outbox_group", func.lower(Outbox.__table__.c.recipient),  # type: ignore[attr-defined]
-      Outbox.__table__.c.reminder, Outbox.__table__.c.status)  # type: ignore[attr-defined]
 
 
 class ServiceLock(SQLModel, table=True):
