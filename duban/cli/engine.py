@@ -70,7 +70,7 @@ def outbox(
     if as_json:
         print_json(data)
         return
-    table = Table("编号", "事项", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
+    table = Table("ID", "事项 ID", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
                   title=f"发件箱（{len(data)} 条）")
     for d in data:
         table.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], d["stage"],

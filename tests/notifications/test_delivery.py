@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,20 +20,18 @@ from typer.testing import CliRunner
 
 from duban.cli import app
 from models.domain.enums import OutboxStatus
-from models.engine.config import EngineConfig
 from models.engine.outbox import Outcome, claim, record
 from models.engine.reminders import sweep
 from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.tables import Outbox
 from notifications.delivery import LEASE
+from tests.support.bureau import CONFIG
 from tests.support.factories import make_item, make_unit
 from tests.support.smtp import deliver_to
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CONFIG = EngineConfig(tz=SHANGHAI, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="duban.example.org")
 SENDER = "区退役军人事务局督办 <duban@example.org>"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # Tuesday, office hours
 

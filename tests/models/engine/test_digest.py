@@ -4,7 +4,7 @@ arrives at a real SMTP server."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,19 +12,17 @@ from sqlmodel import col, select
 
 from models.domain.calendar import WorkCalendar
 from models.domain.enums import OutboxStatus
-from models.engine.config import EngineConfig
 from models.engine.digest import digest_due_at, queue_digest
 from models.engine.outbox import enqueue, message_id_for
 from models.records.items import cancel_item, complete_item, update_item
 from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.tables import Outbox, Person
+from tests.support.bureau import CONFIG
 from tests.support.factories import T0, make_item, make_unit
 from tests.support.smtp import deliver_to
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CONFIG = EngineConfig(tz=SHANGHAI, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="duban.example.org")
 SENDER = "区退役军人事务局督办 <duban@example.org>"
 SUPERVISORS = {"duban1@example.org": "钱立群", "duban2@example.org": "孙雅文"}
 

@@ -20,7 +20,8 @@ from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
 from models.store.tables import Item
 from notifications.delivery import LEASE, claim_messages
-from tests.models.engine.test_sweep import CONFIG, SENDER, SHANGHAI, add_people, at, outbox
+from tests.support.bureau import CONFIG, SENDER, add_people, outbox
+from tests.support.clock import SHANGHAI, at
 from tests.support.factories import make_item, make_unit
 from tests.support.smtp import deliver_to
 

@@ -26,7 +26,8 @@ from models.records.items import complete_item, update_item
 from models.store import db
 from models.store.db import session_scope
 from models.store.next_actions import next_action_of
-from tests.models.engine.test_sweep import CONFIG, NOW, SHANGHAI, add_people, outbox
+from tests.support.bureau import CONFIG, add_people, outbox
+from tests.support.clock import NOW, SHANGHAI
 from tests.support.factories import make_item, make_unit
 
 pytestmark = pytest.mark.postgres

@@ -5,8 +5,7 @@ Every instant is fixed; delivery (where a test needs it) goes to a real aiosmtpd
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, insert
@@ -15,7 +14,6 @@ from sqlmodel import col, select
 from models.domain.calendar import WorkCalendar
 from models.domain.enums import OutboxStatus
 from models.domain.ladder import LadderClock, next_fire_after, owed
-from models.engine.config import EngineConfig
 from models.engine.mail_context import item_context, with_items
 from models.engine.outbox import Claimed, claim
 from models.engine.reminders import ladder_for, load_ladders, sweep
@@ -26,31 +24,10 @@ from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
 from models.store.next_actions import next_action_of, next_actions, set_next_action, set_next_actions
 from models.store.tables import Item, Outbox, Person, Unit
+from tests.support.bureau import CONFIG, CONTACT, HEAD, LEADER, SENDER, SUPERVISORS, add_people, outbox
+from tests.support.clock import NOW, SHANGHAI, at
 from tests.support.factories import T0, make_item, make_unit
 from tests.support.smtp import deliver_to
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CONFIG = EngineConfig(tz=SHANGHAI, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="duban.example.org")
-SENDER = "区退役军人事务局督办 <duban@example.org>"
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # Tuesday
-
-CONTACT = "youfu@example.org"
-LEADER = "wu.lixin@example.org"
-HEAD = "juzhang@example.org"
-SUPERVISORS = ("duban1@example.org", "duban2@example.org")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-def add_people(session, *, now: datetime = T0) -> None:
-    add_person(session, name="赵明远", role="主要负责人", email=HEAD, phone=None, actor="test",
-               now=now)
-    for n, email in enumerate(SUPERVISORS, start=1):
-        add_person(session, name=f"督办员{n}", role="督办人员", email=email, phone=None,
-                   actor="test", now=now)
 
 
 @pytest.fixture
@@ -65,14 +42,6 @@ def bureau(engine):
 def new_item(engine, unit: str = "优抚褒扬科", *, now: datetime = T0, **fields) -> int:
     with session_scope(engine) as session:
         return make_item(session, unit, now=now, **fields).id
-
-
-def outbox(engine, **where) -> list[Outbox]:
-    with session_scope(engine) as session:
-        query = select(Outbox).order_by(col(Outbox.id))
-        for name, value in where.items():
-            query = query.where(getattr(Outbox, name) == value)
-        return list(session.exec(query))
 
 
 def item(engine, item_id: int) -> Item:

@@ -20,7 +20,8 @@ from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.next_actions import next_actions, set_next_actions
 from models.store.tables import Item, LadderRung, Outbox, Person, Unit
-from tests.models.engine.test_sweep import CONFIG, NOW, add_people
+from tests.support.bureau import CONFIG, add_people
+from tests.support.clock import NOW
 from tests.support.factories import T0, make_item, make_unit
 
 COLUMNS = ("dedupe_key", "item_id", "reminder", "stage", "recipient", "recipient_name", "cc",

@@ -17,7 +17,6 @@ from sqlmodel import col, select
 
 from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, ReminderKind
 from models.domain.recurrence import Freq, Rule
-from models.engine.config import EngineConfig
 from models.engine.reminders import SweepReport, sweep
 from models.errors import InputError, NotFound, Refused
 from models.records import meetings
@@ -28,12 +27,11 @@ from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.events import history
 from models.store.tables import Attendance, Item, Outbox
+from tests.support.bureau import CONFIG
 from tests.support.factories import make_unit
 from tests.support.smtp import deliver_to
 
 TZ = ZoneInfo("Asia/Shanghai")
-CONFIG = EngineConfig(tz=TZ, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="duban.example.org")
 SENDER = "区退役军人事务局督办 <duban@example.org>"
 ORGANISER = "bangongshi@example.org"  # 办公室's contact: never invited to its own meeting
 ATTENDEES = {"youfu@example.org", "sizheng@example.org", "juzhang@example.org"}

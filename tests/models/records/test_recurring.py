@@ -23,7 +23,6 @@ from duban import migrations
 from models.domain.calendar import DayOverride
 from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, ReminderKind
 from models.domain.recurrence import Freq, HolidayPolicy, Rule
-from models.engine.config import EngineConfig
 from models.engine.reminders import sweep
 from models.errors import InputError, NotFound, Refused
 from models.records.items import add_progress
@@ -45,12 +44,11 @@ from models.store.db import session_scope
 from models.store.events import history
 from models.store.next_actions import next_action_of
 from models.store.tables import Event, Item, Outbox, Recurrence, Submission
+from tests.support.bureau import CONFIG
 from tests.support.factories import make_unit, reload
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = EngineConfig(tz=TZ, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="duban.example.org")
 STREETS = ("示例一街道办事处", "示例二街道办事处", "示例三街道办事处")
 A, B, C = STREETS
 
