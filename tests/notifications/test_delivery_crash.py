@@ -25,7 +25,9 @@ from models.engine.reminders import sweep
 from models.store.db import session_scope
 from models.store.tables import Outbox
 from notifications.delivery import LEASE
-from tests.notifications.test_delivery import CONFIG, NOW, ROOT, SENDER, engine_url
+from tests.notifications.test_delivery import ROOT, engine_url
+from tests.support.bureau import CONFIG, SENDER
+from tests.support.clock import NOW
 from tests.support.factories import make_item, make_unit
 from tests.support.smtp import SmtpServer, deliver_to
 
@@ -39,7 +41,7 @@ from datetime import datetime
 from models.store.db import make_engine
 from notifications.delivery import deliver
 from notifications.transport import SmtpTransport
-from tests.notifications.test_delivery import CONFIG, SENDER
+from tests.support.bureau import CONFIG, SENDER
 
 async def main():
     transport = SmtpTransport(host="127.0.0.1", port=int(sys.argv[2]))

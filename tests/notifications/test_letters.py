@@ -11,11 +11,11 @@ from sqlmodel import col, select
 from models.domain.enums import OutboxStatus, ReminderKind
 from models.engine.outbox import Claimed, message_id_for
 from models.engine.reminders import sweep
-from models.records.units import add_person
 from models.store.db import session_scope
 from models.store.tables import Outbox
 from notifications.letters import letters
-from tests.notifications.test_delivery import CONFIG, HEAD, LEADER, NOW, SENDER, SUPERVISORS
+from tests.support.bureau import CONFIG, HEAD, LEADER, SENDER, SUPERVISORS, add_people
+from tests.support.clock import NOW
 from tests.support.factories import make_item, make_unit
 from tests.support.smtp import deliver_to
 
@@ -31,11 +31,7 @@ def bureau_with_items(engine) -> dict[str, int]:
         make_unit(session)
         make_unit(session, "示例一街道办事处", "街道办事处", contact_name="孙浩",
                   contact_email=OTHER_CONTACT)
-        add_person(session, name="赵明远", role="主要负责人", email=HEAD, phone=None,
-                   actor="test", now=NOW)
-        for n, email in enumerate(SUPERVISORS, start=1):
-            add_person(session, name=f"督办员{n}", role="督办人员", email=email, phone=None,
-                       actor="test", now=NOW)
+        add_people(session, now=NOW)
         for title, deadline in (("优待证办理", "2026-11-20"), ("资金发放", "2026-11-19"),
                                 ("走访慰问", "2026-11-18")):
             ids[title] = make_item(session, title=title, deadline=deadline).id

@@ -6,24 +6,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from duban.cli.demo import load_demo
 from models.domain.enums import OutboxStatus
-from models.engine.config import EngineConfig
 from models.engine.digest import queue_digest
 from models.engine.reminders import sweep
 from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
 from models.store.tables import Outbox
+from tests.support.bureau import CONFIG, SENDER
+from tests.support.clock import SHANGHAI as TZ
 from tests.support.smtp import deliver_to
 
-TZ = ZoneInfo("Asia/Shanghai")
-CONFIG = EngineConfig(tz=TZ, office_start=time(9, 0), office_end=time(17, 30),
-                      bureau="区退役军人事务局", mail_domain="example.org")
-SENDER = "区退役军人事务局督办 <duban@example.org>"
 STAGES = {"即将到期": "临期提醒", "催办": "逾期催办", "督办通知": "督办", "通报": "通报", "周报": "周报"}
 
 
