@@ -83,7 +83,7 @@ def template_name(row: Claimed) -> str:
 def _listed_item(row: Claimed) -> dict[str, Any]:
     context = row.context
     return {**context["item"], "unit_contact": context.get("unit_contact"),
-            "leader": context.get("leader")}
+            "leader": context.get("leader"), "chased": context.get("chased")}
 
 
 def list_context(letter: Letter) -> dict[str, Any]:

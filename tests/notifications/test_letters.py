@@ -141,3 +141,25 @@ def test_letters_group_by_recipient_and_kind_and_split_long_lists():
     assert found[0].message_id != found[1].message_id and found[0].message_id.endswith(
         "@example.org>")
     assert found[3].message_id == rows[-3].message_id
+
+
+def test_a_list_says_what_was_sent_before_and_quotes_a_leaders_instruction(engine, smtp_server):
+    """The loop's words reach lists too: a 督办 list says which 催办 went out for each item, and
+    an item's latest 批示 is quoted under it."""
+    from models.records import loop
+
+    ids = bureau_with_items(engine)
+    earlier = datetime(2026, 11, 24, 10, 0, tzinfo=NOW.tzinfo)  # 催办 only: nothing at 3 days yet
+    sweep(engine, now=earlier, config=CONFIG)
+    deliver_to(engine, smtp_server, now=earlier, config=CONFIG, sender=SENDER)
+    with session_scope(engine) as session:
+        loop.instruct(session, ids["优待证办理"], "请本周内办结", actor="赵明远", now=NOW)
+    smtp_server.messages.clear()
+    sweep(engine, now=NOW, config=CONFIG)
+    deliver_to(engine, smtp_server, now=NOW, config=CONFIG, sender=SENDER)
+    [letter] = [m for m in sent_to(smtp_server, LEADER) if "督办" in m.message["Subject"]]
+    text = letter.message.get_body(("plain",)).get_content()
+    assert "已于11月24日催办" in text
+    assert "领导批示：请本周内办结" in text
+    html = letter.message.get_body(("html",)).get_content()
+    assert "已于11月24日催办" in html and "请本周内办结" in html
