@@ -162,6 +162,13 @@ def clean_subject(text: str) -> str:
     return " ".join(text.split())
 
 
+def shorten_subject(subject: str, limit: int = MAX_SUBJECT_CHARS) -> str:
+    """``subject`` cut to ``limit`` characters, ending in "…" when cut: a long title (or an
+    administrator's template) makes a long subject, never a reminder that fails to go out.
+    The packaged subjects already shorten the title itself, keeping their ending (unit, days)."""
+    return subject if len(subject) <= limit else subject[:limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Invitation:
     """An iCalendar invitation to attach as invite.ics; ``method`` is its METHOD (REQUEST, CANCEL)."""
@@ -250,9 +257,7 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
     subject = clean_subject(_render_part(env, f"{template}.subject.j2", values))
     if not subject:
         raise RenderError(f"模板 {template}.subject.j2 渲染出的主题为空")
-    if len(subject) > MAX_SUBJECT_CHARS:
-        raise RenderError(f"模板 {template}.subject.j2 渲染出的主题有 {len(subject)} 个字符，"
-                          f"超过 {MAX_SUBJECT_CHARS} 个字符上限")
+    subject = shorten_subject(subject)
     text = _text("plain", _render_part(env, f"{template}.txt.j2", values))
     html = _text("html", _render_part(env, f"{template}.html.j2", values))
     head = _head(subject, from_address, to_addresses, cc_addresses, message_id,
