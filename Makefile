@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean cluster-up cluster-demo cluster-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,16 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The scaled-out mode on this machine (docs/scaling.md): a Prefect server on PostgreSQL
+# (DUBAN_CLUSTER_PG, default postgresql://postgres@127.0.0.1:5432/postgres), the duban work pool,
+# prefect deploy --all and WORKERS process workers, loopback only. Not needed by `make run`.
+WORKERS ?= 2
+cluster-up: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster up --workers $(WORKERS)
+
+cluster-demo: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster demo
+
+cluster-down: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster down

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 
 from duban import db
 from duban.config import Settings
-from models.delivery import DeliveryReport, combined, deliver
+from models.delivery import DeliveryReport, backlog, combined, deliver
 from models.digest import queue_digest
 from models.reminders import EngineConfig, SweepReport, sweep
-from notifications.transport import make_transport
+from notifications.transport import Transport, make_transport
 
 
 @lru_cache(maxsize=4)
@@ -31,8 +31,10 @@ def run_sweep(settings: Settings, *, now: datetime) -> SweepReport:
                  config=EngineConfig.from_settings(settings))
 
 
-async def run_deliver_async(settings: Settings, *, now: datetime) -> DeliveryReport:
-    transport = make_transport(settings)
+async def run_deliver_async(settings: Settings, *, now: datetime,
+                            transport: Transport | None = None) -> DeliveryReport:
+    """Deliver through ``transport`` (default: the settings' own), closed at the end."""
+    transport = transport or make_transport(settings)
     try:
         return await deliver(engine_for(settings.resolved_database_url), transport, now=now,
                              config=EngineConfig.from_settings(settings),
@@ -54,6 +56,11 @@ def run_deliver(settings: Settings, *, now: datetime, workers: int = 1) -> Deliv
 
 def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
     return run_deliver(settings, now=now)
+
+
+def deliver_backlog(settings: Settings, *, now: datetime) -> int:
+    return backlog(engine_for(settings.resolved_database_url), now=now,
+                   config=EngineConfig.from_settings(settings))
 
 
 def run_digest(settings: Settings, *, now: datetime) -> int:

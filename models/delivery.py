@@ -24,7 +24,7 @@ from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.mail_context import with_items
 from models.office import OfficeHours
-from models.outbox import Claimed, Outcome, claim_in, record
+from models.outbox import Claimed, Outcome, claim_in, count_ready, record
 from models.reminders import EngineConfig
 from notifications.addresses import named, parse_address
 from notifications.ics import invitation
@@ -111,6 +111,19 @@ async def _send_one(row: Claimed, transport: Transport, *, sender: str,
                    attempts=row.attempts)
 
 
+def _office_open(engine: Engine, now: datetime, config: EngineConfig) -> tuple[bool, WorkCalendar]:
+    with session_scope(engine) as session:
+        calendar = calendar_from_db(session)
+    return OfficeHours(config.office_start, config.office_end, config.tz).is_open(now, calendar), calendar
+
+
+def backlog(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
+    """How many rows a delivery at ``now`` would send (outside office hours: meeting notices only)."""
+    office_open, _calendar = _office_open(engine, now, config)
+    with engine.connect() as conn:
+        return count_ready(conn, now=now, any_hour_only=not office_open)
+
+
 async def deliver(engine: Engine, transport: Transport, *, now: datetime, config: EngineConfig,
                   sender: str, templates_dir: Path | None = None, worker: str | None = None,
                   batch_size: int = 200, lease: timedelta = LEASE,
@@ -118,11 +131,8 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     """Send every ready row, batch by batch, while the office is open at ``now``: at most
     ``concurrency`` messages rendered or sent at once, two batches claimed at a time."""
     report = DeliveryReport()
-    with session_scope(engine) as session:
-        calendar = calendar_from_db(session)
     # Outside office hours only rows marked any_hour (meeting notices) may go out.
-    report.office_open = OfficeHours(config.office_start, config.office_end,
-                                     config.tz).is_open(now, calendar)
+    report.office_open, calendar = _office_open(engine, now, config)
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
 

@@ -215,6 +215,21 @@ def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
                         any_hour_only=any_hour_only)
 
 
+def _ready(now: datetime, any_hour_only: bool):
+    """Rows a sender may take at ``now``: pending and due, or abandoned past their lease."""
+    ready = or_(
+        and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
+        and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
+    )
+    return and_(ready, OUTBOX.c.any_hour.is_(True)) if any_hour_only else ready
+
+
+def count_ready(conn: Connection, *, now: datetime, any_hour_only: bool = False) -> int:
+    """How many rows ``claim_in`` could take at ``now`` (the backlog a delivery faces)."""
+    return conn.execute(select(func.count()).select_from(OUTBOX)
+                        .where(_ready(now, any_hour_only))).scalar_one()
+
+
 def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
              limit: int, any_hour_only: bool = False) -> list[Claimed]:
     """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
@@ -222,13 +237,8 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
 
     ``any_hour_only`` (outside office hours) takes only rows allowed to go out at any hour.
     """
-    ready = or_(
-        and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
-        and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
-    )
-    if any_hour_only:
-        ready = and_(ready, OUTBOX.c.any_hour.is_(True))
-    pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit)
+    pick = (select(OUTBOX.c.id).where(_ready(now, any_hour_only))
+            .order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit))
     values = {
         "status": OutboxStatus.SENDING.value, "claimed_by": worker,
         "claimed_until": now + lease, "attempts": OUTBOX.c.attempts + 1,

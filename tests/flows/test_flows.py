@@ -18,9 +18,9 @@ from flows.sweep import sweep
 from flows.digest import digest
 from flows.deliver import deliver
 now = "2026-12-01T10:00"
-print(json.dumps({"sweep": sweep(now=now), "digest": digest(now=now),
+print(json.dumps({"sweep": asyncio.run(sweep(now=now)), "digest": digest(now=now),
                   "deliver": asyncio.run(deliver(now=now)),
-                  "again": sweep(now=now)["queued"]}))
+                  "again": asyncio.run(sweep(now=now))["queued"]}))
 """
 
 
