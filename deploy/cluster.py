@@ -162,17 +162,18 @@ class Cluster:
         self.prefect("deploy", "--all")
 
     def start_worker(self, name: str, limit: int = 2) -> int:
-        return self._spawn(f"worker-{name}", [str(BIN / "prefect"), "worker", "start", "--pool", POOL,
+        """A process worker called ``name`` ("worker-…") taking at most ``limit`` runs at once."""
+        return self._spawn(name, [str(BIN / "prefect"), "worker", "start", "--pool", POOL,
                                               "--type", "process", "--name", name,
                                               "--limit", str(limit)])
 
     def worker_names(self) -> list[str]:
-        return sorted(p.stem.removeprefix("worker-") for p in self.home.glob("worker-*.pid"))
+        return sorted(p.stem for p in self.home.glob("worker-*.pid"))
 
     def kill_worker(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         """Signal a worker and the flow runs it started (its process group, as when its
         machine dies)."""
-        pid = self._pid(f"worker-{name}")
+        pid = self._pid(name)
         if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig)
@@ -252,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--worker-limit", type=int, default=2, help="flow runs at once per worker")
     demo = sub.add_parser("demo", help="load the demo bureau, sweep and deliver it on the workers")
     demo.add_argument("--now", default="2026-12-01T10:00")
-    sub.add_parser("down", help="stop every process of the cluster")
+    down = sub.add_parser("down", help="stop every process of the cluster")
+    down.add_argument("--drop", action="store_true", help="also drop its two databases")
     args = parser.parse_args(argv)
     cluster = from_environment()
     if args.command == "up":
@@ -267,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_demo(cluster, now=args.now), ensure_ascii=False, indent=2))
     else:
         cluster.down()
-        print("cluster stopped (databases kept)")
+        if args.drop:
+            cluster.drop_databases()
+        print(f"cluster stopped (databases {'dropped' if args.drop else 'kept'})")
     return 0
 
 

@@ -59,7 +59,7 @@ async def workers_of(client: PrefectClient, runs: list[FlowRun], *, since: datet
         found: dict[UUID, str] = {}
         page = await client.read_events(filter=EventFilter(
             event=EventNameFilter(name=[EXECUTED]),
-            occurred=EventOccurredFilter(since=since - timedelta(seconds=5))), limit=200)
+            occurred=EventOccurredFilter(since=since - timedelta(seconds=5))), limit=50)
         while True:
             for event in page.events:
                 worker = event.resource.get("prefect.resource.name", event.resource.id)
