@@ -148,8 +148,8 @@ def _params(engine: Engine) -> dict:
     return {"now": NOW_UTC_TEXT, "t0": T0_UTC_TEXT + ".000000"}
 
 
-def load(engine: Engine, n: int) -> float:
-    """Migrate and bulk-load ``n`` items; returns seconds taken."""
+def load(engine: Engine, n: int, every: int = DUE_EVERY) -> float:
+    """Migrate and bulk-load ``n`` items, every ``every``-th one due; returns seconds taken."""
     pg = engine.dialect.name == "postgresql"
     with Stopwatch() as watch:
         db.upgrade(engine)
@@ -160,8 +160,8 @@ def load(engine: Engine, n: int) -> float:
                               "VALUES (:name, :role, :email, true, :t0)"),
                          [{"name": a, "role": b, "email": c, "t0": p["t0"]} for a, b, c in PEOPLE])
             conn.execute(text(PG_ITEMS if pg else SQLITE_ITEMS),
-                         {**p, "units": UNITS, "every": DUE_EVERY, "n": n})
-            conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": DUE_EVERY})
+                         {**p, "units": UNITS, "every": every, "n": n})
+            conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": every})
         settle(engine)
     return watch.seconds
 

@@ -154,7 +154,7 @@ class Cluster:
         if self.prefect("work-pool", "inspect", POOL, check=False).returncode != 0:
             self.prefect("work-pool", "create", POOL, "--type", "process")
         rate = f"{self.smtp_rate:g}"
-        limit = str(max(5, round(self.smtp_rate)))  # the burst: one second's worth, >= a chunk
+        limit = str(max(10, round(self.smtp_rate)))  # the burst: a second's worth, >= a chunk
         if self.prefect("gcl", "inspect", SMTP_LIMIT, check=False).returncode == 0:
             self.prefect("gcl", "update", SMTP_LIMIT, "--limit", limit, "--slot-decay-per-second", rate)
         else:
@@ -178,6 +178,17 @@ class Cluster:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig)
 
+    def flow_processes(self, name: str) -> list[int]:
+        """The flow runs worker ``name`` is running now: the other processes of its group."""
+        pid = self._pid(name)
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().split(") ", 1)[1].split()
+                if int(fields[2]) == pid and int(stat.parent.name) != pid and fields[0] != "Z":
+                    found.append(int(stat.parent.name))
+        return found
+
     def up(self, workers: int, *, worker_limit: int = 2) -> None:
         (self.home / "duban").mkdir(parents=True, exist_ok=True)
         self.create_databases()
@@ -186,6 +197,22 @@ class Cluster:
         self.configure()
         for n in range(1, workers + 1):
             self.start_worker(f"worker-{n}", worker_limit)
+        self.wait_for_workers(workers)
+
+    def online_workers(self) -> list[str]:
+        """The names of the pool's workers the server has heard from lately."""
+        request = urllib.request.Request(f"{self.api_url}/work_pools/{POOL}/workers/filter",
+                                         data=b"{}", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return sorted(w["name"] for w in json.load(reply) if w["status"] == "ONLINE")
+
+    def wait_for_workers(self, count: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.online_workers()) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {self.online_workers()} of {count} workers came online; "
+                                   f"see {self.home}/worker-*.log")
+            time.sleep(0.5)
 
     def down(self) -> None:
         """Stop every process this cluster started (workers first), by their pid files."""

@@ -13,6 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlo
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import arun_deployment
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+from prefect.states import Crashed
 
 EXECUTED = "prefect.worker.submitted-flow-run"
 
@@ -72,6 +73,13 @@ async def workers_of(client: PrefectClient, runs: list[FlowRun], *, since: datet
         if wanted <= found.keys() or time.monotonic() > deadline:
             return {run_id: found.get(run_id, "?") for run_id in wanted}
         await asyncio.sleep(1)
+
+
+async def crash(client: PrefectClient, runs: list[FlowRun], message: str) -> None:
+    """Mark runs whose process is gone as crashed, releasing their concurrency slots: what
+    Prefect's zombie-flow automation does once their heartbeats stop (docs/scaling.md)."""
+    for run in runs:
+        await client.set_flow_run_state(run.id, Crashed(message=message), force=True)
 
 
 def seconds(run: FlowRun) -> float | None:

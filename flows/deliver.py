@@ -18,7 +18,7 @@ from duban import jobs
 from duban.config import load_settings
 from flows._fanout import launch, shard_count
 from flows._now import resolve_now
-from flows.throttle import RateLimitedTransport
+from flows.throttle import throttled
 from notifications.transport import make_transport
 
 # A shard run costs a process start on a worker (~2-4 s here): worth it for this many rows.
@@ -28,7 +28,7 @@ PER_SHARD = 2000
 @task(retries=2, retry_delay_seconds=[30, 120])
 async def deliver_ready(now: datetime) -> dict:
     settings = load_settings()
-    transport = RateLimitedTransport(make_transport(settings))
+    transport = await throttled(make_transport(settings))
     return asdict(await jobs.run_deliver_async(settings, now=now, transport=transport))
 
 
