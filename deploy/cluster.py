@@ -171,22 +171,26 @@ class Cluster:
         return sorted(p.stem for p in self.home.glob("worker-*.pid"))
 
     def kill_worker(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Signal a worker and the flow runs it started (its process group, as when its
-        machine dies)."""
+        """Signal a worker and every process under it (its flow runs, each in a session of its
+        own): as when the worker's machine dies."""
         pid = self._pid(name)
-        if pid:
+        for victim in ([pid, *self.flow_processes(name)] if pid else []):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, sig)
+                os.kill(victim, sig)
 
     def flow_processes(self, name: str) -> list[int]:
-        """The flow runs worker ``name`` is running now: the other processes of its group."""
-        pid = self._pid(name)
-        found = []
+        """The live processes under worker ``name``: the flow runs it is running now."""
+        children: dict[int, list[int]] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError, IndexError, ValueError):
                 fields = stat.read_text().split(") ", 1)[1].split()
-                if int(fields[2]) == pid and int(stat.parent.name) != pid and fields[0] != "Z":
-                    found.append(int(stat.parent.name))
+                if fields[0] != "Z":
+                    children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], list(children.get(self._pid(name) or -1, []))
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
         return found
 
     def up(self, workers: int, *, worker_limit: int = 2) -> None:
