@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
 ITEMS, EVERY = 20_000, 10  # every 10th item due: 2,000
 RATE = 250  # the SMTP rate limit, messages per second over every worker
+PHASES: dict[str, float] = {}  # seconds, printed at the end (pytest -s) to watch the test's cost
 DEPLOYMENTS = {"sweep", "sweep-shard", "deliver", "deliver-shard", "digest"}
 
 
@@ -50,7 +51,9 @@ def cluster(tmp_path):
                                   # Only the runs this test starts: no wall-clock ticks.
                                   "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"})
         try:
+            began = time.monotonic()
             made.up(workers=2, worker_limit=2)
+            PHASES["up"] = round(time.monotonic() - began)
             made.relay = relay  # type: ignore[attr-defined]
             yield made
         finally:
@@ -90,6 +93,11 @@ def test_two_workers_sweep_and_deliver_every_reminder_once_through_a_worker_kill
 async def _scenario(cluster: Cluster, relay: SmtpServer, expected: Counter[str], now: str,
                     after_lease: str) -> None:
     since = datetime.now(UTC)
+    began = time.monotonic()
+
+    def mark(phase: str) -> None:
+        PHASES[phase] = round(time.monotonic() - began - sum(v for k, v in PHASES.items() if k != "up"))
+
     async with PrefectClient(cluster.api_url) as client:
         # What `prefect deploy --all` created, and both workers as the server sees them (the
         # very call that answered 422 with an ill-matched FastAPI).
@@ -106,6 +114,7 @@ async def _scenario(cluster: Cluster, relay: SmtpServer, expected: Counter[str],
         assert _outbox(cluster, f"SELECT count(*) FROM next_action WHERE at <= '{now}'") == [(0,)]
         rows = expected.total()
         assert rows > ITEMS // EVERY
+        mark("sweep")
 
         # The delivery, four runs over two workers; one worker dies with its runs mid-way.
         deliver = await start(client, "deliver/deliver", {"now": now, "shards": 4, "per_shard": 500})
@@ -113,6 +122,7 @@ async def _scenario(cluster: Cluster, relay: SmtpServer, expected: Counter[str],
         killed_at = len(relay.messages)
         assert 0 < killed_at < rows
         shards = await _settle(client, cluster, deliver.id, victim, since)
+        mark("deliver")
 
         by_worker = await workers_of(client, [swept, *sweep_shards, *shards], since=since)
         assert set(by_worker.values()) == {"worker-1", "worker-2"}  # both ran flow runs
@@ -123,6 +133,7 @@ async def _scenario(cluster: Cluster, relay: SmtpServer, expected: Counter[str],
         # Once the lease has run out, the next delivery sends what the dead runs held.
         recovery, _ = await run_all(client, "deliver/deliver", {"now": after_lease}, timeout=300)
         assert recovery.state_name == "Completed"
+        mark("recovery")
 
         # Visible through the server's API: every run, and how it ended.
         runs = await client.read_flow_runs()
@@ -134,6 +145,8 @@ async def _scenario(cluster: Cluster, relay: SmtpServer, expected: Counter[str],
     assert len(received) == rows  # every reminder reached the relay
     duplicates = {mid for mid, n in received.items() if n > 1}
     assert duplicates <= stranded and all(received[m] == 2 for m in duplicates)
+    print(f"\n{rows} reminders; killed {victim} at {killed_at} sent; {len(stranded)} rows stranded, "
+          f"{len(duplicates)} sent twice; phases: {PHASES}")
 
     # The rate limit held over every sender: the messages before the kill took at least the
     # time the limit allows (its one-second burst and the chunks already taken aside).
