@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from duban.db import psycopg_url
-from duban.errors import ConfigError
+from models.engine.config import EngineConfig
+from models.errors import ConfigError
+from models.store.db import psycopg_url
+from notifications.transport import MailConfig
 
 
 class SmtpSecurity(StrEnum):
@@ -135,6 +137,18 @@ class Settings(BaseSettings):
         """An administrator's template overrides: DUBAN_HOME/templates, when it exists."""
         folder = self.home / "templates"
         return folder if folder.is_dir() else None
+
+    @cached_property
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
+                            bureau=self.bureau_name,
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+
+    @cached_property
+    def mail_config(self) -> MailConfig:
+        return MailConfig(outbox_dir=Path(self.home) / "outbox", host=self.smtp_host,
+                          port=self.effective_smtp_port, security=str(self.smtp_security),
+                          username=self.smtp_user, password=self.smtp_password)
 
     @cached_property
     def effective_smtp_port(self) -> int:

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from duban import jobs
 from duban.config import Settings
-from models import service_lock
+from models.store import service_lock
 
 LOCK_NAME = "scheduler"
 HEARTBEAT_SECONDS = 20

@@ -1,5 +1,5 @@
 """Flows ``deliver`` and ``deliver-shard``: send ready outbox rows in office hours
-(models/delivery.py), no faster than the ``smtp`` global rate limit (flows/throttle.py).
+(notifications/delivery.py), no faster than the ``smtp`` global rate limit (flows/throttle.py).
 
 ``deliver`` (one at a time) measures the backlog; past ``per_shard`` rows it starts more
 ``deliver-shard`` runs (up to ``shards`` runs in all, itself included), which any free worker
@@ -28,7 +28,7 @@ PER_SHARD = 2000
 @task(retries=2, retry_delay_seconds=[30, 120])
 async def deliver_ready(now: datetime) -> dict:
     settings = load_settings()
-    transport = await throttled(make_transport(settings))
+    transport = await throttled(make_transport(settings.mail_config))
     return asdict(await jobs.run_deliver_async(settings, now=now, transport=transport))
 
 

@@ -1,4 +1,5 @@
-"""Flows ``sweep`` and ``sweep-shard``: queue every reminder that has come due (models/reminders.py).
+"""Flows ``sweep`` and ``sweep-shard``: queue every reminder that has come due
+(models/engine/reminders.py); each returns its whole SweepReport as a dict.
 
 Async flows around the synchronous engine: an async flow run costs Prefect less than a sync one.
 
@@ -10,6 +11,7 @@ backlog of many districts' items on one database.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from prefect import flow, task
@@ -23,12 +25,11 @@ from flows._now import resolve_now
 @task(retries=3, retry_delay_seconds=[10, 60, 300])
 def sweep_due_items(now: datetime) -> dict:
     report = jobs.run_sweep(load_settings(), now=now)
-    return {"items": report.items, "queued": dict(report.queued),
-            "no_recipient": report.no_recipient}
+    return {**asdict(report), "queued": dict(report.queued), "total": report.total}
 
 
 def _print(result: dict) -> dict:
-    print(f"检查事项 {result['items']} 项；新增提醒 {sum(result['queued'].values())} 条")
+    print(f"检查事项 {result['items']} 项；新增提醒 {result['total']} 条")
     return result
 
 

@@ -12,8 +12,8 @@ from typer.core import TyperGroup
 from duban.cli import zh
 from duban.cli.context import AppContext, err, set_app_context, show_warning
 from duban.config import load_settings
-from duban.errors import DubanError
-from models.parsing import parse_instant
+from models.domain.parsing import parse_instant
+from models.errors import DubanError
 
 
 class DubanGroup(TyperGroup):

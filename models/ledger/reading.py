@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from duban.errors import InputError, Refused
+from models.errors import InputError, Refused
 from models.ledger.columns import ITEM_SHEET, UNIT_SHEET, normalise_header
 from models.ledger.xlsx import XlsxWorkbook
 

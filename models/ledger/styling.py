@@ -25,8 +25,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from duban.errors import InputError
-from models.enums import Light
+from models.domain.enums import Light
+from models.errors import InputError
 from models.ledger.columns import (
     DAYS_OVERDUE,
     ITEM_COLUMNS,

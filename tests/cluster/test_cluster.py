@@ -23,12 +23,12 @@ from bench.common import NOW as BENCH_NOW  # a Tuesday, 10:00 in Shanghai: offic
 from bench.sweep import load
 from deploy.cluster import Cluster
 from deploy.runs import crash, run_all, shards_of, start, wait, workers_of
-from duban.db import make_engine, scratch_pg_database
+from models.store.db import make_engine, scratch_pg_database
 from flows.throttle import CHUNK
-from models.delivery import LEASE
-from models.reminders import sweep
+from notifications.delivery import LEASE
+from models.engine.reminders import sweep
 from tests.conftest import _server_url
-from tests.smtp import SmtpServer, free_port
+from tests.support.smtp import SmtpServer, free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
