@@ -175,12 +175,13 @@ def settle(engine: Engine) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def reset(engine: Engine, n: int, due: int) -> None:
-    """Make exactly the first ``due`` of the 1% candidates need action, and empty the outbox."""
+def reset(engine: Engine, n: int, due: int, every: int = DUE_EVERY) -> None:
+    """Make exactly the first ``due`` of the candidates (every ``every``-th item) need action,
+    and empty the outbox."""
     pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
         conn.execute(text(PG_RESET if pg else SQLITE_RESET),
-                     {**_params(engine), "every": DUE_EVERY, "last_due": due * DUE_EVERY})
+                     {**_params(engine), "every": every, "last_due": due * every})
         conn.execute(text("DELETE FROM outbox"))
     settle(engine)
 

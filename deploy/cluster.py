@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ class Cluster:
     prefect_db: str = "duban_prefect"
     duban_db: str = "duban_cluster"
     port: int = 4200
-    smtp_rate: float = 20.0  # messages per second, all workers together
+    smtp_rate: float | None = 20.0  # messages per second, all workers together; None: no limit
     poll_seconds: float = 2.0  # how often a worker asks for scheduled runs
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -153,12 +154,15 @@ class Cluster:
         """The work pool, the SMTP rate limit and every deployment of prefect.yaml."""
         if self.prefect("work-pool", "inspect", POOL, check=False).returncode != 0:
             self.prefect("work-pool", "create", POOL, "--type", "process")
-        rate = f"{self.smtp_rate:g}"
-        limit = str(max(10, round(self.smtp_rate)))  # the burst: a second's worth, >= a chunk
-        if self.prefect("gcl", "inspect", SMTP_LIMIT, check=False).returncode == 0:
-            self.prefect("gcl", "update", SMTP_LIMIT, "--limit", limit, "--slot-decay-per-second", rate)
+        exists = self.prefect("gcl", "inspect", SMTP_LIMIT, check=False).returncode == 0
+        if self.smtp_rate is None:  # no relay quota: nothing throttles (flows/throttle.py)
+            if exists:
+                self.prefect("gcl", "delete", SMTP_LIMIT)
         else:
-            self.prefect("gcl", "create", SMTP_LIMIT, "--limit", limit, "--slot-decay-per-second", rate)
+            rate = f"{self.smtp_rate:g}"
+            limit = str(max(10, round(self.smtp_rate)))  # the burst: a second's worth, >= a chunk
+            self.prefect("gcl", "update" if exists else "create", SMTP_LIMIT, "--limit", limit,
+                         "--slot-decay-per-second", rate)
         self.prefect("deploy", "--all")
 
     def start_worker(self, name: str, limit: int = 2) -> int:
@@ -199,9 +203,10 @@ class Cluster:
         self.migrate()
         self.start_server()
         self.configure()
-        for n in range(1, workers + 1):
-            self.start_worker(f"worker-{n}", worker_limit)
-        self.wait_for_workers(workers)
+        names = [f"worker-{n}" for n in range(1, workers + 1)]
+        for name in names:
+            self.start_worker(name, worker_limit)
+        self.wait_for_workers(names)
 
     def online_workers(self) -> list[str]:
         """The names of the pool's workers the server has heard from lately."""
@@ -210,13 +215,24 @@ class Cluster:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return sorted(w["name"] for w in json.load(reply) if w["status"] == "ONLINE")
 
-    def wait_for_workers(self, count: int, timeout: float = 120) -> None:
+    def wait_for_workers(self, names: list[str], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
-        while len(self.online_workers()) < count:
+        while not set(names) <= set(self.online_workers()):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"only {self.online_workers()} of {count} workers came online; "
+                raise RuntimeError(f"only {self.online_workers()} of {names} came online; "
                                    f"see {self.home}/worker-*.log")
             time.sleep(0.5)
+
+    def stop_worker(self, name: str, timeout: float = 30) -> None:
+        """Stop a worker as `prefect worker start` expects (SIGTERM), after its runs."""
+        pid = self._pid(name)
+        self.kill_worker(name, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            self.kill_worker(name)
+        (self.home / f"{name}.pid").unlink(missing_ok=True)
 
     def down(self) -> None:
         """Stop every process this cluster started (workers first), by their pid files."""
@@ -254,6 +270,13 @@ class Cluster:
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         (self.home / f"{name}.pid").write_text(str(proc.pid))
         return proc.pid
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _alive(pid: int | None) -> bool:
