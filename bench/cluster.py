@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -139,6 +140,7 @@ def run(pg: str, *, items: int, every: int, workers: list[int], rounds: int) -> 
         cluster.down()
         cluster.drop_databases()
         sink.close()
+        shutil.rmtree(home, ignore_errors=True)
     _print(results, items, due, up_seconds)
     return results
 

@@ -168,8 +168,7 @@ class Cluster:
     def start_worker(self, name: str, limit: int = 2) -> int:
         """A process worker called ``name`` ("worker-…") taking at most ``limit`` runs at once."""
         return self._spawn(name, [str(BIN / "prefect"), "worker", "start", "--pool", POOL,
-                                              "--type", "process", "--name", name,
-                                              "--limit", str(limit)])
+                                  "--type", "process", "--name", name, "--limit", str(limit)])
 
     def worker_names(self) -> list[str]:
         return sorted(p.stem for p in self.home.glob("worker-*.pid"))
@@ -183,7 +182,8 @@ class Cluster:
                 os.kill(victim, sig)
 
     def flow_processes(self, name: str) -> list[int]:
-        """The live processes under worker ``name``: the flow runs it is running now."""
+        """The live processes under worker ``name``: its flow runs, and the idle processes it
+        keeps ready for its next runs."""
         children: dict[int, list[int]] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError, IndexError, ValueError):
@@ -226,7 +226,9 @@ class Cluster:
     def stop_worker(self, name: str, timeout: float = 30) -> None:
         """Stop a worker as `prefect worker start` expects (SIGTERM), after its runs."""
         pid = self._pid(name)
-        self.kill_worker(name, signal.SIGTERM)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
