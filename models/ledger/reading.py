@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from models.errors import InputError, Refused
+from models.errors import InputError, Refused, os_error_words
 from models.ledger.columns import ITEM_SHEET, UNIT_SHEET, normalise_header
 from models.ledger.xlsx import XlsxWorkbook
 
@@ -73,7 +73,7 @@ def open_ledger(path: Path) -> LedgerFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError("文件", str(path), f"无法读取（{exc.strerror}）") from None
+        raise InputError("文件", str(path), f"无法读取（{os_error_words(exc)}）") from None
     name = path.name
     if not data:
         raise Refused(f"{name} 是空文件")

@@ -4,19 +4,48 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
 
 from models.domain.calendar import DayOverride, WorkCalendar
 from models.domain.parsing import parse_date
-from models.errors import InputError, Problem, ValidationFailed
+from models.errors import InputError, Problem, ValidationFailed, os_error_words
 from models.store.events import record_event
 from models.store.tables import CalendarDay
 
 COLUMNS = ("日期", "类型", "名称")
 KINDS = {"休": False, "班": True}
+
+
+@dataclass(frozen=True)
+class LoadedYear:
+    """A year's overrides as loaded by ``duban calendar load``."""
+
+    year: int
+    days_off: int
+    workdays: int
+    loaded_at: datetime
+
+
+def loaded_years(session: Session) -> list[LoadedYear]:
+    """The years with overrides, oldest first, with their counts and last load time."""
+    year = func.strftime("%Y", CalendarDay.day) if session.get_bind().dialect.name == "sqlite" \
+        else func.extract("year", CalendarDay.day)
+    rows = session.execute(
+        select(year, func.sum(case((col(CalendarDay.workday).is_(False), 1), else_=0)),
+               func.sum(case((col(CalendarDay.workday).is_(True), 1), else_=0)),
+               func.max(CalendarDay.loaded_at))
+        .group_by(year).order_by(year))
+    return [LoadedYear(int(y), off, work, at) for y, off, work, at in rows]
+
+
+def year_is_covered(session: Session, year: int) -> bool:
+    """True when the year's holidays are known: the package covers it or overrides are loaded."""
+    return calendar_from_db(session).is_covered(year)
 
 
 def calendar_from_db(session: Session, **kwargs) -> WorkCalendar:
@@ -30,7 +59,7 @@ def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError("文件", str(path), f"无法读取（{exc.strerror}）") from None
+        raise InputError("文件", str(path), f"无法读取（{os_error_words(exc)}）") from None
     # Excel on Chinese Windows saves CSV as GB18030; elsewhere UTF-8, perhaps with a BOM.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
