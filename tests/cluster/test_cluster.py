@@ -3,7 +3,7 @@
 
 20,000 items, 2,000 of them due: a sharded sweep, then a sharded delivery during which one
 worker and its flow runs are killed with SIGKILL, then the delivery that takes over their rows
-once their lease has run out. Runs alone with ``pytest -m cluster`` (about 2 minutes here).
+once their lease has run out. Runs alone with ``pytest -m cluster`` (2–5 minutes here).
 """
 
 from __future__ import annotations
