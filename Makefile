@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # `make run` keeps its data beside the checkout; duban alone uses the user's data folder.
 DUBAN_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean cluster-up cluster-demo cluster-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,16 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The scaled-out mode on this machine (docs/scaling.md): a Prefect server on PostgreSQL
+# (DUBAN_CLUSTER_PG, default postgresql://postgres@127.0.0.1:5432/postgres), the duban work pool,
+# prefect deploy --all and WORKERS process workers, loopback only. Not needed by `make run`.
+WORKERS ?= 2
+cluster-up: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster up --workers $(WORKERS)
+
+cluster-demo: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster demo
+
+cluster-down: $(VENV)/.installed
+	$(BIN)/python -m deploy.cluster down

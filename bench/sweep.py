@@ -149,8 +149,8 @@ def _params(engine: Engine) -> dict:
     return {"now": NOW_UTC_TEXT, "t0": T0_UTC_TEXT + ".000000"}
 
 
-def load(engine: Engine, n: int) -> float:
-    """Migrate and bulk-load ``n`` items; returns seconds taken."""
+def load(engine: Engine, n: int, every: int = DUE_EVERY) -> float:
+    """Migrate and bulk-load ``n`` items, every ``every``-th one due; returns seconds taken."""
     pg = engine.dialect.name == "postgresql"
     with Stopwatch() as watch:
         migrations.upgrade(engine)
@@ -161,8 +161,8 @@ def load(engine: Engine, n: int) -> float:
                               "VALUES (:name, :role, :email, true, :t0)"),
                          [{"name": a, "role": b, "email": c, "t0": p["t0"]} for a, b, c in PEOPLE])
             conn.execute(text(PG_ITEMS if pg else SQLITE_ITEMS),
-                         {**p, "units": UNITS, "every": DUE_EVERY, "n": n})
-            conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": DUE_EVERY})
+                         {**p, "units": UNITS, "every": every, "n": n})
+            conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": every})
         settle(engine)
     return watch.seconds
 
@@ -175,12 +175,13 @@ def settle(engine: Engine) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def reset(engine: Engine, n: int, due: int) -> None:
-    """Make exactly the first ``due`` of the 1% candidates need action, and empty the outbox."""
+def reset(engine: Engine, n: int, due: int, every: int = DUE_EVERY) -> None:
+    """Make exactly the first ``due`` of the candidates (every ``every``-th item) need action,
+    and empty the outbox."""
     pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
         conn.execute(text(PG_RESET if pg else SQLITE_RESET),
-                     {**_params(engine), "every": DUE_EVERY, "last_due": due * DUE_EVERY})
+                     {**_params(engine), "every": every, "last_due": due * every})
         conn.execute(text("DELETE FROM outbox"))
     settle(engine)
 

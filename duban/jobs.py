@@ -26,8 +26,8 @@ from models.reports.summary.carry import carry_over
 from models.reports.summary.context import report_context
 from models.reports.summary.report import ReportSettings, write_report
 from models.store import db
-from notifications.delivery import DeliveryReport, combined, deliver
-from notifications.transport import make_transport
+from notifications.delivery import DeliveryReport, backlog, combined, deliver
+from notifications.transport import Transport, make_transport
 
 
 @lru_cache(maxsize=4)
@@ -45,8 +45,10 @@ def run_sweep(settings: Settings, *, now: datetime) -> SweepReport:
                  config=settings.engine_config)
 
 
-async def run_deliver_async(settings: Settings, *, now: datetime) -> DeliveryReport:
-    transport = make_transport(settings.mail_config)
+async def run_deliver_async(settings: Settings, *, now: datetime,
+                            transport: Transport | None = None) -> DeliveryReport:
+    """Deliver through ``transport`` (default: the settings' own), closed at the end."""
+    transport = transport or make_transport(settings.mail_config)
     try:
         return await deliver(engine_for(settings.resolved_database_url), transport, now=now,
                              config=settings.engine_config,
@@ -68,6 +70,11 @@ def run_deliver(settings: Settings, *, now: datetime, workers: int = 1) -> Deliv
 
 def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
     return run_deliver(settings, now=now)
+
+
+def deliver_backlog(settings: Settings, *, now: datetime) -> int:
+    return backlog(engine_for(settings.resolved_database_url), now=now,
+                   config=settings.engine_config)
 
 
 def run_digest(settings: Settings, *, now: datetime) -> int:

@@ -25,7 +25,7 @@ from models.domain.calendar import WorkCalendar
 from models.domain.office import OfficeHours
 from models.engine.config import EngineConfig
 from models.engine.mail_context import with_items
-from models.engine.outbox import Claimed, Outcome, Recorded, claim_in, record, tally
+from models.engine.outbox import Claimed, Outcome, Recorded, claim_in, count_ready, record, tally
 from models.errors import RenderError, TransportError
 from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
@@ -150,6 +150,21 @@ async def _send_letter(letter: Letter, transport: Transport, recorder: _Recorder
         refused = "; ".join(f"{addr} {reply}" for addr, reply in result.refused.items())
         return 1, await recorder.record(outcomes(True, error=f"部分收件人被拒：{refused}" if refused
                                                  else None))
+
+
+def _office_open(engine: Engine, now: datetime, config: EngineConfig) -> tuple[bool, WorkCalendar]:
+    with session_scope(engine) as session:
+        calendar = calendar_from_db(session)
+    return OfficeHours(config.office_start, config.office_end, config.tz).is_open(now, calendar), calendar
+
+
+def backlog(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
+    """How many rows a delivery at ``now`` would send (outside office hours: meeting notices only)."""
+    office_open, _calendar = _office_open(engine, now, config)
+    with engine.connect() as conn:
+        return count_ready(conn, now=now, any_hour_only=not office_open)
+
+
 async def deliver(engine: Engine, transport: Transport, *, now: datetime, config: EngineConfig,
                   sender: str, templates_dir: Path | None = None, worker: str | None = None,
                   batch_size: int = 200, lease: timedelta = LEASE,
@@ -157,11 +172,8 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     """Send every ready row, batch by batch, while the office is open at ``now``: at most
     ``concurrency`` messages rendered or sent at once, two batches claimed at a time."""
     report = DeliveryReport()
-    with session_scope(engine) as session:
-        calendar = calendar_from_db(session)
     # Outside office hours only rows marked any_hour (meeting notices) may go out.
-    report.office_open = OfficeHours(config.office_start, config.office_end,
-                                     config.tz).is_open(now, calendar)
+    report.office_open, calendar = _office_open(engine, now, config)
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
 

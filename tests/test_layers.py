@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ("flows", "duban", "notifications", "models")
+PACKAGES = ("deploy", "flows", "duban", "notifications", "models")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess:

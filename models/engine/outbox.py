@@ -227,6 +227,21 @@ _RETURNED = (OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.reminder, OUTBOX.c.stage, O
              OUTBOX.c.attempts)
 
 
+def _ready(now: datetime, any_hour_only: bool):
+    """Rows a sender may take at ``now``: pending and due, or abandoned past their lease."""
+    ready = or_(
+        and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
+        and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
+    )
+    return and_(ready, OUTBOX.c.any_hour.is_(True)) if any_hour_only else ready
+
+
+def count_ready(conn: Connection, *, now: datetime, any_hour_only: bool = False) -> int:
+    """How many rows ``claim_in`` could take at ``now`` (the backlog a delivery faces)."""
+    return conn.execute(select(func.count()).select_from(OUTBOX)
+                        .where(_ready(now, any_hour_only))).scalar_one()
+
+
 def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
              limit: int, any_hour_only: bool = False) -> list[Claimed]:
     """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
@@ -240,12 +255,7 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
 
     ``any_hour_only`` (outside office hours) takes only rows allowed to go out at any hour.
     """
-    ready = or_(
-        and_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.send_after <= now),
-        and_(OUTBOX.c.status == OutboxStatus.SENDING.value, OUTBOX.c.claimed_until < now),
-    )
-    if any_hour_only:
-        ready = and_(ready, OUTBOX.c.any_hour.is_(True))
+    ready = _ready(now, any_hour_only)
     postgres = conn.dialect.name == "postgresql"
     recipient = OUTBOX.c.recipient
     if postgres:

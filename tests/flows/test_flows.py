@@ -18,9 +18,9 @@ from flows.sweep import sweep
 from flows.digest import digest
 from flows.deliver import deliver
 now = "2026-12-01T10:00"
-print(json.dumps({"sweep": sweep(now=now), "digest": digest(now=now),
+print(json.dumps({"sweep": asyncio.run(sweep(now=now)), "digest": digest(now=now),
                   "deliver": asyncio.run(deliver(now=now)),
-                  "again": sweep(now=now)["queued"]}))
+                  "again": asyncio.run(sweep(now=now))["queued"]}))
 """
 
 
@@ -55,14 +55,21 @@ def test_flows_sweep_digest_and_deliver_the_demo_bureau(tmp_path):
     assert len(files) == result["deliver"]["messages"] < queued + 2
 
 
-def test_prefect_yaml_declares_a_deployment_per_flow_with_shanghai_schedules():
+def test_prefect_yaml_declares_a_deployment_per_flow_with_shanghai_schedules_and_limits():
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     deployments = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployments) == {"sweep", "deliver", "digest", "year_end_summary"}
+    assert set(deployments) == {"sweep", "sweep-shard", "deliver", "deliver-shard", "digest",
+                                "year_end_summary"}
     for name, deployment in deployments.items():
         path, _, func = deployment["entrypoint"].partition(":")
-        assert (ROOT / path).is_file() and func == name
+        assert (ROOT / path).is_file() and func == name.replace("-", "_")
         assert deployment["work_pool"]["name"] == "duban"
-        assert all(s["timezone"] == "Asia/Shanghai" for s in deployment["schedules"])
+        scheduled = not name.endswith("-shard")  # shards are started by their coordinator
+        assert bool(deployment.get("schedules")) == scheduled
+        assert all(s["timezone"] == "Asia/Shanghai" for s in deployment.get("schedules", []))
+        limit = deployment["concurrency_limit"]
+        assert (limit["limit"], limit["collision_strategy"]) == (
+            (1, "CANCEL_NEW") if scheduled else (8, "ENQUEUE"))
+    assert deployments["deliver"]["parameters"]["shards"] > 1
     text = (ROOT / "prefect.yaml").read_text().lower()
     assert "password" not in text and "postgresql://" not in text  # no secrets in the repo

@@ -20,6 +20,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -46,6 +47,7 @@ class Received:
     raw: bytes
     message: EmailMessage
     mail_options: tuple[str, ...] = ()  # MAIL FROM parameters, e.g. ("BODY=8BITMIME",)
+    at: float = 0.0  # time.monotonic() when accepted
 
 
 class _Controller(Controller):
@@ -166,7 +168,7 @@ class SmtpServer:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self._lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message,
-                                          tuple(envelope.mail_options)))
+                                          tuple(envelope.mail_options), time.monotonic()))
         return "250 2.0.0 OK queued"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:

@@ -1,0 +1,1 @@
+"""Bringing the scaled-out mode up on one machine (deploy/cluster.py) and showing it work."""
