@@ -89,7 +89,7 @@ def load(engine: Engine, n: int, units: int = UNITS) -> None:
                 "source": "区委督查室", "unit_id": unit_ids[i % units], "person": f"责任人{i % 50}",
                 "deadline_date": deadline, "deadline_time": None,
                 "due_at": Deadline(deadline).ends_at(SHANGHAI), "status": "进行中",
-                "created_at": t0, "updated_at": t0})
+                "acked_at": t0, "created_at": t0, "updated_at": t0})
         conn.execute(insert(item), rows)
         conn.execute(insert(NEXT_ACTION), [{"item_id": i, "at": t0}
                                            for i in conn.execute(select(item.c.id)).scalars()])

@@ -52,7 +52,10 @@ DUE_EVERY = 100  # item ids divisible by this are the ones that need action: 1%
 NOW_UTC_TEXT = "2026-06-02 02:00:00"  # NOW in UTC, as SQLite stores instants
 T0_UTC_TEXT = "2026-05-01 01:00:00"
 KINDS = ("整改事项", "报送节点", "会议", "任务")
-STATUSES = ("未开始", "进行中", "已提交")
+# Open and chased: since the closed loop, an item 已提交 waits for 审核 and is not chased, and
+# one never acknowledged (签收) owes a reminder of its own; the load keeps the sweep's work the
+# same as before the loop (every due item chased, all acknowledged when they were assigned).
+STATUSES = ("未开始", "进行中")
 
 # -- loading -----------------------------------------------------------------------------------
 
@@ -66,13 +69,13 @@ FROM generate_series(1, :units) AS u
 
 PG_ITEMS = """
 INSERT INTO item (kind, title, detail, measure, source, unit_id, person, deadline_date, due_at,
-                  status, created_at, updated_at)
+                  status, acked_at, created_at, updated_at)
 SELECT (ARRAY['整改事项','报送节点','会议','任务'])[1 + i % 4],
        '关于落实第' || i || '号督办事项的整改工作', '按照上级要求逐项整改，按期报送进展。',
        '建立台账，明确责任人和完成时限。', '区委督查室', 1 + i % :units, '责任人' || (i % 50),
        d, (d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai',
-       (ARRAY['未开始','进行中','已提交'])[1 + i % 3],
-       :t0, :t0
+       (ARRAY['未开始','进行中'])[1 + i % 2],
+       :t0, :t0, :t0
 FROM (SELECT i, CASE WHEN i % :every = 0 THEN date '2026-05-20' + (i / :every) % 17
                      ELSE date '2026-06-15' + i % 160 END AS d
       FROM generate_series(1, :n) AS i) AS s
@@ -109,13 +112,13 @@ dated(i, d) AS (
                    ELSE date('2026-06-15', '+' || (i % 160) || ' days') END
     FROM seq)
 INSERT INTO item (kind, title, detail, measure, source, unit_id, person, deadline_date, due_at,
-                  status, created_at, updated_at)
+                  status, acked_at, created_at, updated_at)
 SELECT CASE i % 4 WHEN 0 THEN '整改事项' WHEN 1 THEN '报送节点' WHEN 2 THEN '会议' ELSE '任务' END,
        '关于落实第' || i || '号督办事项的整改工作', '按照上级要求逐项整改，按期报送进展。',
        '建立台账，明确责任人和完成时限。', '区委督查室', 1 + i % :units, '责任人' || (i % 50),
        d, strftime('%Y-%m-%d %H:%M:%S', d, '+16 hours') || '.000000',
-       CASE i % 3 WHEN 0 THEN '未开始' WHEN 1 THEN '进行中' ELSE '已提交' END,
-       :t0, :t0
+       CASE i % 2 WHEN 0 THEN '未开始' ELSE '进行中' END,
+       :t0, :t0, :t0
 FROM dated
 """
 
