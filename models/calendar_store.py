@@ -14,7 +14,7 @@ from duban.errors import InputError, Problem, ValidationFailed
 from models import validation
 from models.calendar import DayOverride, WorkCalendar
 from models.events import record_event
-from models.files import read_regular_file
+from models.files import csv_problem, read_regular_file
 from models.parsing import parse_date
 from models.tables import CalendarDay
 
@@ -49,8 +49,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
-            raise InputError("文件", path.name, f"第 {reader.line_num} 行无法按 CSV 读取（{exc}）"
-                             ) from None
+            raise InputError("文件", path.name,
+                             f"第 {reader.line_num} 行无法按 CSV 读取（{csv_problem(exc)}）") from None
 
 
 def parse_calendar_csv(path: Path) -> list[DayOverride]:

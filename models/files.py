@@ -9,12 +9,13 @@ what is read.
 
 from __future__ import annotations
 
+import csv
 import errno
 import os
 import stat
 from pathlib import Path
 
-from duban.errors import InputError
+from duban.errors import InputError, quote
 
 PATH_CHARS = 300
 
@@ -59,3 +60,11 @@ def read_regular_file(path: Path, *, max_bytes: int, field: str) -> bytes:
     if len(data) > max_bytes:  # it grew while being read
         raise too_big(path, len(data), max_bytes, field)
     return data
+
+
+def csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in Chinese (the one a hostile file causes), else quoted."""
+    if "field larger than field limit" in str(exc):
+        return (f"有单元格超过 {csv.field_size_limit()} 个字符，"
+                "可能是某个引号没有闭合")
+    return quote(str(exc), 80)

@@ -29,9 +29,9 @@ from pathlib import Path
 from xml.parsers import expat
 
 from duban.errors import Refused, quote
-from models.files import read_regular_file
+from models.files import csv_problem, read_regular_file
 from models.ledger.columns import ITEM_SHEET, UNIT_SHEET, normalise_header
-from models.ledger.xlsx import MAX_CELL_CHARS, MAX_COLUMNS, Limits, WorkbookError, XlsxWorkbook
+from models.ledger.xlsx import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, Limits, WorkbookError, XlsxWorkbook
 
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # OLE compound file: .xls, or an encrypted .xlsx
@@ -130,10 +130,11 @@ def _csv_rows(data: bytes, encoding: str, name: str) -> Iterator[Row]:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
-            raise Refused(f"{name} 第 {reader.line_num} 行无法按 CSV 读取（{quote(str(exc), 80)}）"
-                          ) from None
+        except csv.Error as exc:
+            raise Refused(f"{name} 第 {reader.line_num} 行无法按 CSV 读取（{csv_problem(exc)}）") from None
         number += 1
+        if number > MAX_ROWS:
+            raise Refused(f"{name} 超过 {MAX_ROWS} 行（Excel 工作表的上限）")
         if len(cells) > MAX_COLUMNS:
             raise Refused(f"{name} 第 {number} 行有 {len(cells)} 列，超过 Excel 的上限"
                           f"（{MAX_COLUMNS} 列）")

@@ -264,8 +264,8 @@ class XlsxWorkbook:
             if depth["t"] and not depth["rPh"]:  # phonetic guides are not the cell's text
                 size += len(data)
                 if size > MAX_CELL_CHARS:
-                    raise WorkbookError(f"共享字符串第 {len(strings) + 1} 项超过 Excel 单元格"
-                                        f"{MAX_CELL_CHARS} 个字符的上限")
+                    raise WorkbookError(f"共享字符串第 {len(strings) + 1} 项超过 Excel 单元格的上限"
+                                        f"（{MAX_CELL_CHARS} 个字符）")
                 parts.append(data)
 
         self._parse(path, start, end, text)
@@ -360,12 +360,12 @@ class _SheetReader:
             if reference:
                 self.column = column_index(reference)
                 if self.column < 0:
-                    raise WorkbookError(f"{self._where()} 的单元格引用 “{quote(reference, 20)}”"
+                    raise WorkbookError(f"{self._where()}的单元格引用 “{quote(reference, 20)}”"
                                         f"超出 Excel 的范围（最大为 XFD{MAX_ROWS}）")
             else:
                 self.column += 1
                 if self.column >= MAX_COLUMNS:
-                    raise WorkbookError(f"{self._where(-1)} 的单元格超过 {MAX_COLUMNS} 列（XFD）")
+                    raise WorkbookError(f"{self._where(-1)}的单元格超过 {MAX_COLUMNS} 列（XFD）")
             self.kind, self.style = attrs.get("t", "n"), attrs.get("s")
             self.value = self.formula = None
             self.inline = []
@@ -396,10 +396,10 @@ class _SheetReader:
             self.size += len(data)
             self.row_size += len(data)
             if self.size > MAX_CELL_CHARS:
-                raise WorkbookError(f"{self._where()} 的单元格超过 Excel 的上限"
+                raise WorkbookError(f"{self._where()}的单元格超过 Excel 的上限"
                                     f"（{MAX_CELL_CHARS} 个字符）")
             if self.row_size > self.row_chars:
-                raise WorkbookError(f"{self._where(-1)} 的内容超过 {self.row_chars} 个字符",
+                raise WorkbookError(f"{self._where(-1)}的内容超过 {self.row_chars} 个字符",
                                     damaged=False)
             self.collect.append(data)
 
@@ -438,7 +438,7 @@ class _SheetReader:
         if kind == "s":
             index = _int(raw, -1)
             if not 0 <= index < len(self.strings):
-                raise WorkbookError(f"{self._where()} 引用的共享字符串 {quote(raw, 20)} 不存在")
+                raise WorkbookError(f"{self._where()}引用的共享字符串 {quote(raw, 20)} 不存在")
             return self.strings[index]
         if kind == "str":
             return unescape(raw)
@@ -448,6 +448,8 @@ class _SheetReader:
             return bool(int(raw))
         if kind == "d":
             return from_ISO8601(raw)
+        if len(raw) > 400:  # Excel keeps 15 digits; int() of thousands of digits is refused anyway
+            raise WorkbookError(f"{self._where()}的数值 “{quote(raw, 20)}”不是有效数字")
         number = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
         if self.style is not None and _int(self.style, -1) in self.dates:
             try:
