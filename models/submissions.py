@@ -36,6 +36,7 @@ class StoredFile:
 def check_upload(path: Path, *, max_bytes: int) -> None:
     """Refuse what cannot be stored, before anything is written: anything but a regular file
     (a symbolic link, a directory, a device, a pipe), an empty file, a file over the limit."""
+    validation.text(path.name, "文件名", max_len=255)
     fd = open_regular(path, field="文件")
     try:
         size = os.fstat(fd).st_size
@@ -51,6 +52,7 @@ def store_file(path: Path, files_dir: Path, *, max_bytes: int) -> StoredFile:
     """Copy into files_dir under its SHA-256 (content-addressed: the same file is kept once).
     What is copied is the regular file checked on the same open descriptor, never a link's
     target."""
+    validation.text(path.name, "文件名", max_len=255)
     fd = open_regular(path, field="文件")
     with os.fdopen(fd, "rb") as src:
         size = os.fstat(fd).st_size

@@ -13,6 +13,7 @@ from duban.cli import zh
 from duban.cli.context import AppContext, err, set_app_context, show_warning
 from duban.config import load_settings
 from duban.errors import DubanError
+from models import validation
 from models.parsing import parse_instant
 
 
@@ -48,7 +49,8 @@ def root(
 ) -> None:
     warnings.showwarning = show_warning
     settings = load_settings()  # a ConfigError here stops every command, exit 1
-    actor = by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}"
+    actor = validation.text(by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}",
+                            "操作人（--by 或 DUBAN_ACTOR）", max_len=100)
     fixed = parse_instant(now, settings.tz, "--now") if now else None
     set_app_context(AppContext(settings=settings, actor=actor, fixed_now=fixed))
 
