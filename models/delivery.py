@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from duban.db import session_scope
-from duban.errors import RenderError, TransportError
+from duban.errors import ConfigError, RenderError, TransportError
 from models.calendar import WorkCalendar
 from models.calendar_store import calendar_from_db
 from models.mail_context import with_items
@@ -117,6 +117,10 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
                   concurrency: int = 8) -> DeliveryReport:
     """Send every ready row, batch by batch, while the office is open at ``now``: at most
     ``concurrency`` messages rendered or sent at once, two batches claimed at a time."""
+    try:  # before anything is claimed: a bad sender would fail every row it took
+        parse_address(sender, role="发件地址")
+    except TransportError as exc:
+        raise ConfigError(f"{exc}，请检查 DUBAN_SMTP_FROM") from None
     report = DeliveryReport()
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
