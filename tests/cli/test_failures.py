@@ -6,43 +6,14 @@ executable in a process of its own, as a user would."""
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.smtp import free_port
-
-DUBAN = str(Path(sys.executable).parent / "duban")
-
-
-def run(*args: str | bytes, home: Path | None = None, fsize: int | None = None,
-        **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    environment.update(env)
-    if home is not None:
-        environment["DUBAN_HOME"] = str(home)
-
-    def limit() -> None:  # writes past fsize fail with EFBIG, as on a full disk
-        if fsize is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
-    return subprocess.run([DUBAN, *args], env=environment, capture_output=True, timeout=120,
-                          preexec_fn=limit)
-
-
-def refused(result: subprocess.CompletedProcess, *needles: str) -> str:
-    stderr = result.stderr.decode("utf-8")
-    assert result.returncode == 1, stderr
-    assert "Traceback" not in stderr, stderr
-    assert any(line.startswith("错误：") for line in stderr.splitlines()), stderr
-    for needle in needles:
-        assert needle in stderr, stderr
-    return stderr
+from tests.support.cli_process import DUBAN, refused, run
 
 
 def _pg_server() -> str:
