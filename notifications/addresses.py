@@ -19,20 +19,19 @@ from duban.errors import TransportError
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
-# What would let a display name pass for an address: "evil@x.org" <evil@x.org> as a name is
-# shown by mail clients as that address. ASCII and full-width forms alike.
+# A display name holding an at sign can pass for an address: "evil@x.org" <evil@x.org> as a
+# name is shown by mail clients as that address. ASCII and full-width forms alike.
 _AT_SIGNS = frozenset("@\uff20\ufe6b")
-_ADDRESS_MARKS = str.maketrans("", "", '<>"\uff1c\uff1e\uff02\u2039\u203a')
 
 
 def display_name(name: str | None) -> str:
-    """``name`` as a display name that cannot pose as an address: no control characters, no
-    angle brackets or quotes, whitespace collapsed; a name holding an at sign is dropped
-    altogether ("" : the bare address is shown, which is always the truth)."""
+    """``name`` as a display name that cannot pose as an address: a name holding an at sign is
+    dropped altogether ("": the bare address is shown, which is always the truth); control
+    characters go and whitespace is collapsed. Quotes, brackets and commas stay (the builder
+    quotes or encodes them)."""
     if not name or any(ch in _AT_SIGNS for ch in name):
         return ""
-    text = "".join(ch for ch in name.translate(_ADDRESS_MARKS)
-                   if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES)
+    text = "".join(" " if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES else ch for ch in name)
     return " ".join(text.split())
 
 
