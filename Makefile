@@ -1,5 +1,5 @@
 # Editable installs use "compat" mode (the project folder on sys.path), so a new top-level
-# package (models/, flows/, notifications/, web/) is importable without reinstalling.
+# package (models/, flows/, notifications/) is importable without reinstalling.
 # Two commands for a fresh machine with python3 and make:
 #   make run   set up, initialise ./var/duban.db, load the demo bureau if empty, start duban serve
 #   make test  set up with the dev extras and run the whole test suite
@@ -26,12 +26,14 @@ run: $(VENV)/.installed
 	$(BIN)/duban overview
 	$(BIN)/duban serve
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff, and the layers contract in pyproject.toml ([tool.importlinter]): an import that runs
+# back up (models -> duban, say) fails here, and so CI.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -23,8 +23,8 @@ from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from duban import db
-from models.reminders import EngineConfig
+from models.engine.config import EngineConfig
+from models.store import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Tuesday in office hours, far enough from the year's end that no ladder reaches 2027

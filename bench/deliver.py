@@ -7,7 +7,7 @@
 The server is ``bench.smtp_sink`` (aiosmtpd, accepts and counts) in its own process. The
 outbox is filled by a real sweep over N items, each owed exactly one reminder (临期 3 days,
 1 day and on the day, and the first 逾期催办: four templates), then every figure sends all N:
-- pooled:      ``models.delivery.deliver`` with ``SmtpTransport`` (its defaults: a pool of 4
+- pooled:      ``notifications.delivery.deliver`` with ``SmtpTransport`` (its defaults: a pool of 4
                connections, 8 sends in flight, batches of 200): claim, render, send, record;
 - pooled ×2:   the same in two processes at once, sharing the outbox (the way to use a second
                core: claims never overlap);
@@ -50,7 +50,8 @@ from bench.common import (
     temp_pg_database,
     temp_sqlite_database,
 )
-from duban import db
+from duban import migrations
+from models.store import db
 
 # Deadlines at which, on NOW (Tuesday 2026-06-02), an item is owed exactly one reminder.
 DEADLINES = [date(2026, 6, 5), date(2026, 6, 3), date(2026, 6, 2), date(2026, 6, 1)]
@@ -63,12 +64,12 @@ CONNECTIONS = 4  # SmtpTransport's default pool size, used by every figure
 
 def load(engine: Engine, n: int) -> None:
     """Migrate, add units and ``n`` items, sweep once: ``n`` pending outbox rows."""
-    from models.deadlines import Deadline
-    from models.next_actions import NEXT_ACTION
-    from models.reminders import sweep
-    from models.tables import Item, Unit
+    from models.domain.deadlines import Deadline
+    from models.engine.reminders import sweep
+    from models.store.next_actions import NEXT_ACTION
+    from models.store.tables import Item, Unit
 
-    db.upgrade(engine)
+    migrations.upgrade(engine)
     unit, item = Unit.__table__, Item.__table__  # type: ignore[attr-defined]
     t0 = NOW - timedelta(days=30)
     with engine.begin() as conn:
@@ -98,7 +99,7 @@ def load(engine: Engine, n: int) -> None:
 
 
 def reset_outbox(engine: Engine) -> None:
-    from models.tables import Outbox
+    from models.store.tables import Outbox
 
     outbox = Outbox.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
@@ -166,9 +167,9 @@ def _warm_templates() -> None:
 def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes, list[str]]]:
     """Every queued message rendered exactly as delivery renders it (claimed, with its item's
     context, the same way; the outbox is reset after the run)."""
-    from duban.db import session_scope
-    from models.calendar_store import calendar_from_db
-    from models.delivery import claim_messages, render_row
+    from models.store.calendar_store import calendar_from_db
+    from models.store.db import session_scope
+    from notifications.delivery import claim_messages, render_row
 
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
@@ -202,7 +203,7 @@ async def _raw(messages: list[tuple[str, list[str], bytes, list[str]]], host: st
 
 
 async def _deliver(engine: Engine, transport) -> int:
-    from models.delivery import deliver
+    from notifications.delivery import deliver
 
     try:
         report = await deliver(engine, transport, now=NOW, config=CONFIG, sender=SENDER)

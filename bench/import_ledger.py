@@ -45,7 +45,8 @@ from bench.common import (
     temp_pg_database,
     temp_sqlite_database,
 )
-from duban import db
+from duban import migrations
+from models.store import db
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 UNITS = 200
@@ -135,7 +136,7 @@ def _line(name: str, figure: dict, baseline: dict | None = None) -> str:
 def bench_backend(name: str, database, files: dict[str, Path], parse: dict) -> None:
     with database() as url:
         engine = db.make_engine(url)
-        db.upgrade(engine)
+        migrations.upgrade(engine)
         engine.dispose()
         for label, file in (("import", "ledger"), ("again", "ledger"), ("changed", "changed")):
             figure = run_child("bench.import_ledger", url, "import", str(files[file]))

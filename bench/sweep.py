@@ -11,12 +11,12 @@ and its next action time at or before ``NOW``: the sweep queues 1–5 reminders 
 months later; nothing is owed for them yet.
 
 Figures, each measured in a fresh child process after the data is loaded:
-- sweep:  ``models.reminders.sweep`` with the default batch size, 1% of the table due;
+- sweep:  ``models.engine.reminders.sweep`` with the default batch size, 1% of the table due;
 - fixed:  the same sweep on the largest table with only as many items due as on the smallest,
           which isolates the table size (the index walk) from the work per due item;
 - idle:   a sweep with nothing due;
 - naive:  the baseline: load every open item with its unit through the ORM and keep those the
-          ladder owes anything (``models.ladder.owed``), as a sweep without its schedule
+          ladder owes anything (``models.domain.ladder.owed``), as a sweep without its schedule
           (``next_action``) would have to. It only finds the items; queueing them would come on top.
 Peak memory is the child's ``ru_maxrss`` (interpreter and imports included).
 """
@@ -44,7 +44,8 @@ from bench.common import (
     temp_pg_database,
     temp_sqlite_database,
 )
-from duban import db
+from duban import migrations
+from models.store import db
 
 UNITS = 200
 DUE_EVERY = 100  # item ids divisible by this are the ones that need action: 1%
@@ -152,7 +153,7 @@ def load(engine: Engine, n: int) -> float:
     """Migrate and bulk-load ``n`` items; returns seconds taken."""
     pg = engine.dialect.name == "postgresql"
     with Stopwatch() as watch:
-        db.upgrade(engine)
+        migrations.upgrade(engine)
         p = _params(engine)
         with engine.begin() as conn:
             conn.execute(text(PG_UNITS if pg else SQLITE_UNITS), {**p, "units": UNITS})
@@ -189,13 +190,13 @@ def reset(engine: Engine, n: int, due: int) -> None:
 
 def naive_find(engine: Engine) -> int:
     """The baseline: every open item through the ORM, filtered in Python by the ladder."""
-    from duban.db import session_scope
-    from models.calendar_store import calendar_from_db
-    from models.enums import OPEN_STATUSES
-    from models.ladder import LadderClock, owed
-    from models.reminders import ladder_for, load_ladders
-    from models.tables import Item, Unit
-    from models.views import deadline_of
+    from models.domain.enums import OPEN_STATUSES
+    from models.domain.ladder import LadderClock, owed
+    from models.engine.reminders import ladder_for, load_ladders
+    from models.reports.views import deadline_of
+    from models.store.calendar_store import calendar_from_db
+    from models.store.db import session_scope
+    from models.store.tables import Item, Unit
 
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
@@ -211,7 +212,7 @@ def naive_find(engine: Engine) -> int:
 
 
 def child(url: str, mode: str) -> None:
-    from models.reminders import sweep
+    from models.engine.reminders import sweep
 
     engine = db.make_engine(url)
     with engine.connect() as conn:  # connect (and load the dialect) before the clock starts

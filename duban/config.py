@@ -17,10 +17,12 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from duban.db import psycopg_url
-from duban.errors import ConfigError, DubanError, quote
 from duban.failures import redact_url
+from models.engine.config import EngineConfig
+from models.errors import ConfigError, DubanError, quote
+from models.store.db import psycopg_url
 from notifications.addresses import parse_address
+from notifications.transport import MailConfig
 
 
 class SmtpSecurity(StrEnum):
@@ -160,6 +162,18 @@ class Settings(BaseSettings):
         """An administrator's template overrides: DUBAN_HOME/templates, when it exists."""
         folder = self.home / "templates"
         return folder if folder.is_dir() else None
+
+    @cached_property
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
+                            bureau=self.bureau_name,
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+
+    @cached_property
+    def mail_config(self) -> MailConfig:
+        return MailConfig(outbox_dir=Path(self.home) / "outbox", host=self.smtp_host,
+                          port=self.effective_smtp_port, security=str(self.smtp_security),
+                          username=self.smtp_user, password=self.smtp_password)
 
     @cached_property
     def effective_smtp_port(self) -> int:

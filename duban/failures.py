@@ -19,7 +19,7 @@ import re
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from duban.errors import quote
+from models.errors import quote
 
 _NOTHING_WRITTEN = "本次操作未完成，未写入任何数据"
 _PG_MISSING = re.compile(r'(database|role) "([^"]*)" does not exist')

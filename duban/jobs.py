@@ -11,31 +11,32 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from duban import db
+from duban import migrations
 from duban.config import Settings
-from models.delivery import DeliveryReport, combined, deliver
-from models.digest import queue_digest
-from models.reminders import EngineConfig, SweepReport, sweep
+from models.engine.digest import queue_digest
+from models.engine.reminders import SweepReport, sweep
+from models.store import db
+from notifications.delivery import DeliveryReport, combined, deliver
 from notifications.transport import make_transport
 
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
     engine = db.make_engine(url)
-    db.require_current(engine)
+    migrations.require_current(engine)
     return engine
 
 
 def run_sweep(settings: Settings, *, now: datetime) -> SweepReport:
     return sweep(engine_for(settings.resolved_database_url), now=now,
-                 config=EngineConfig.from_settings(settings))
+                 config=settings.engine_config)
 
 
 async def run_deliver_async(settings: Settings, *, now: datetime) -> DeliveryReport:
-    transport = make_transport(settings)
+    transport = make_transport(settings.mail_config)
     try:
         return await deliver(engine_for(settings.resolved_database_url), transport, now=now,
-                             config=EngineConfig.from_settings(settings),
+                             config=settings.engine_config,
                              sender=settings.smtp_from, templates_dir=settings.templates_dir)
     finally:
         await transport.close()
@@ -58,4 +59,4 @@ def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
 
 def run_digest(settings: Settings, *, now: datetime) -> int:
     return queue_digest(engine_for(settings.resolved_database_url), now=now,
-                        config=EngineConfig.from_settings(settings))
+                        config=settings.engine_config)

@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from duban import jobs
 from duban.config import Settings
 from duban.failures import explain
-from models import service_lock
+from models.store import service_lock
 
 LOCK_NAME = "scheduler"
 HEARTBEAT_SECONDS = 20

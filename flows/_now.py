@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from duban.config import Settings
-from models.parsing import parse_instant
+from models.domain.parsing import parse_instant
 
 
 def resolve_now(now: str | None, settings: Settings) -> datetime:

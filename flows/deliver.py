@@ -1,4 +1,4 @@
-"""Flow ``deliver``: send ready outbox rows in office hours (see models/delivery.py).
+"""Flow ``deliver``: send ready outbox rows in office hours (see notifications/delivery.py).
 
 Async: an async flow run costs a fraction of a sync one (no heartbeat thread to join).
 """

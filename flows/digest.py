@@ -1,4 +1,4 @@
-"""Flow ``digest``: queue this week's digest for each supervisor (see models/digest.py).
+"""Flow ``digest``: queue this week's digest for each supervisor (see models/engine/digest.py).
 
 Scheduled daily at 09:00: the digest falls due on the week's first working day, which is
 Monday unless Monday is a holiday; it is queued once per week whatever the schedule.

@@ -3,7 +3,7 @@
     render.render_email(template, context, …) -> RenderedEmail     (RenderError on a bad template)
         .sender, .recipients, .message_id, .message (an EmailMessage view), and the bytes:
         .eight_bit (text parts 8bit, for 8BITMIME servers), .seven_bit (base64, for any server)
-    transport.make_transport(settings) -> Transport                (SMTP, or .eml files in <home>/outbox)
+    transport.make_transport(MailConfig) -> Transport             (SMTP, or .eml files in <home>/outbox)
     await transport.send(rendered) -> SendResult                   (TransportError, ``permanent`` flag)
                                                                    (SMTP picks the form by the EHLO reply)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from email.headerregistry import Address
 from functools import lru_cache
 
-from duban.errors import TransportError
+from models.errors import TransportError
 
 # Categories that must never reach a header: controls (CR, LF, NUL, DEL…) and the Unicode
 # line/paragraph separators some mail software treats as line breaks.

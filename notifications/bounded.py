@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from duban.errors import RenderError
+from models.errors import RenderError
 
 SECONDS = 5.0
 MEMORY_MB = 256

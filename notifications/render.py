@@ -46,7 +46,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from duban.errors import ConfigError, RenderError, TransportError
+from models.errors import ConfigError, RenderError, TransportError
 from notifications.addresses import parse_address, parse_addresses
 from notifications.bounded import render_bounded
 

@@ -27,16 +27,13 @@ from email.message import Message
 from email.utils import getaddresses
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import aiosmtplib
 
-from duban.errors import TransportError
+from models.errors import TransportError
 from notifications.addresses import parse_address, visible
 from notifications.render import RenderedEmail
-
-if TYPE_CHECKING:
-    from duban.config import Settings
 
 SECURITY_MODES = ("none", "starttls", "tls")
 _SEVEN_BIT = email.policy.SMTP.clone(cte_type="7bit")
@@ -311,11 +308,22 @@ class FileSinkTransport:
             raise
 
 
-def make_transport(settings: Settings) -> Transport:
-    """A FileSinkTransport on ``<home>/outbox`` when ``DUBAN_SMTP_HOST`` is unset, else SMTP."""
-    if not settings.smtp_host:
-        return FileSinkTransport(Path(settings.home) / "outbox")
-    return SmtpTransport(
-        host=settings.smtp_host, port=settings.effective_smtp_port, security=str(settings.smtp_security),
-        username=settings.smtp_user, password=settings.smtp_password,
-    )
+@dataclass(frozen=True)
+class MailConfig:
+    """Where messages go, built once at the top (``duban.config.Settings.mail_config``).
+    ``host`` None means no relay: messages become .eml files in ``outbox_dir``."""
+
+    outbox_dir: Path
+    host: str | None = None
+    port: int = 25
+    security: str = "none"
+    username: str | None = None
+    password: str | None = None
+
+
+def make_transport(config: MailConfig) -> Transport:
+    """A FileSinkTransport on ``config.outbox_dir`` when no host is set, else SMTP."""
+    if not config.host:
+        return FileSinkTransport(config.outbox_dir)
+    return SmtpTransport(host=config.host, port=config.port, security=config.security,
+                         username=config.username, password=config.password)

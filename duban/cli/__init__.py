@@ -14,10 +14,10 @@ from typer.core import TyperGroup
 from duban.cli import zh
 from duban.cli.context import AppContext, err, set_app_context, show_warning
 from duban.config import load_settings
-from duban.errors import DubanError, quote
 from duban.failures import explain, redact, url_passwords
-from models import validation
-from models.parsing import parse_instant
+from models.domain import validation
+from models.domain.parsing import parse_instant
+from models.errors import DubanError, quote
 
 
 class DubanGroup(TyperGroup):

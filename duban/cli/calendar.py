@@ -9,9 +9,9 @@ from rich.table import Table
 from sqlmodel import select
 
 from duban.cli.context import app_context, out
-from models.calendar_store import parse_calendar_csv, save_overrides
-from models.parsing import parse_date
-from models.tables import CalendarDay
+from models.domain.parsing import parse_date
+from models.store.calendar_store import parse_calendar_csv, save_overrides
+from models.store.tables import CalendarDay
 
 app = typer.Typer(help="工作日历：法定节假日与调休", no_args_is_help=True)
 

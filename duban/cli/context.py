@@ -16,12 +16,13 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import Engine
 
-from duban import db
+from duban import migrations
 from duban.config import Settings
-from models.calendar import CalendarCoverageWarning, WorkCalendar
-from models.calendar_store import calendar_from_db
-from models.parsing import parse_instant
-from models.views import Clock
+from models.domain.calendar import CalendarCoverageWarning, WorkCalendar
+from models.domain.parsing import parse_instant
+from models.reports.views import Clock
+from models.store import db
+from models.store.calendar_store import calendar_from_db
 
 # markup=False: titles, names and file contents are printed as they are, never as markup.
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -39,7 +40,7 @@ class AppContext:
         if self._engine is None:
             self._engine = db.make_engine(self.settings.resolved_database_url)
         if require_current:
-            db.require_current(self._engine)
+            migrations.require_current(self._engine)
         return self._engine
 
     def session(self):

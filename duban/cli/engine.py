@@ -7,9 +7,10 @@ from rich.table import Table
 
 from duban import jobs
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from models.events import snapshot
-from models.outbox import list_outbox
-from models.reminders import DEFAULT_KIND, load_ladders
+from models.domain.enums import OutboxStatus
+from models.engine.outbox import list_outbox
+from models.engine.reminders import DEFAULT_KIND, load_ladders
+from models.store.events import snapshot
 
 ladder_app = typer.Typer(help="提醒梯度（临期提醒、逾期催办、督办、通报）", no_args_is_help=True)
 
@@ -68,13 +69,11 @@ def outbox(
     if as_json:
         print_json(data)
         return
-    status_zh = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败",
-                 "dropped": "已撤回"}
-    table = Table("编号", "事项", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
+    table = Table("ID", "事项 ID", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
                   title=f"发件箱（{len(data)} 条）")
     for d in data:
         table.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], d["stage"],
-                      d["recipient"], status_zh[d["status"]], str(d["attempts"]),
+                      d["recipient"], OutboxStatus(d["status"]).label, str(d["attempts"]),
                       d["last_error"] or "")
     out.print(table)
 

@@ -7,12 +7,12 @@ from rich.table import Table
 from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from duban.errors import InputError
-from models import items as item_ops
-from models.enums import ItemKind, ItemStatus, parse_enum
-from models.events import history
-from models.tables import Unit
-from models.views import item_row
+from models.domain.enums import ItemKind, ItemStatus, choose
+from models.errors import InputError
+from models.records import items as item_ops
+from models.reports.views import item_row
+from models.store.events import history
+from models.store.tables import Unit
 
 app = typer.Typer(help="督办事项：新增、查询、修改、办结、撤销、填报进展", no_args_is_help=True)
 
@@ -23,14 +23,11 @@ DEADLINE_HELP = "完成时限：日期（2026-03-31，当日24:00截止）或日
 def _enum_option(enum_cls, value: str | None, option: str):
     if value is None:
         return None
-    member = parse_enum(enum_cls, value)
-    if member is None:
-        raise InputError(option, value, "应为 " + "、".join(m.value for m in enum_cls) + " 之一")
-    return member
+    return choose(enum_cls, value, option)
 
 
 def print_rows(rows: list[dict], title: str) -> None:
-    table = Table("编号", "事项编号", "类别", "事项名称", "责任单位", "完成时限", "状态", "督办",
+    table = Table("ID", "编号", "类别", "事项名称", "责任单位", "完成时限", "状态", "督办",
                   "逾期工作日", title=title)
     colour = {"逾期": "red", "临期": "yellow", "正常": "green"}
     for r in rows:
@@ -48,13 +45,13 @@ def add(
     title: str = typer.Option(..., "--title", help="事项名称"),
     unit: str = typer.Option(..., "--unit", help="责任单位名称"),
     deadline: str = typer.Option(..., "--deadline", help=DEADLINE_HELP),
-    code: str = typer.Option(None, "--code", help="事项编号（唯一）"),
+    code: str = typer.Option(None, "--code", help="编号（本单位的事项编号，唯一）"),
     person: str = typer.Option(None, "--person", help="责任人"),
     measure: str = typer.Option(None, "--measure", help="整改措施"),
     source: str = typer.Option(None, "--source", help="来源，如“2023年法治建设报告·存在的困难和不足”"),
     detail: str = typer.Option(None, "--detail", help="问题描述"),
 ) -> None:
-    """新增督办事项，输出新事项的编号。"""
+    """新增督办事项，输出新事项的 ID。"""
     ctx = app_context()
     fields = {"kind": kind, "title": title, "unit": unit, "deadline": deadline, "code": code,
               "person": person, "measure": measure, "source": source, "detail": detail}
@@ -90,7 +87,7 @@ def list_(
 
 @app.command("show")
 def show(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
+    item_id: int = typer.Argument(..., help="事项 ID（数字）"),
     now: str = typer.Option(None, "--now", help=NOW_HELP),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
@@ -114,7 +111,7 @@ def show(
     if as_json:
         print_json(row)
         return
-    labels = {"id": "编号", "code": "事项编号", "kind": "类别", "title": "事项名称",
+    labels = {"id": "ID", "code": "编号", "kind": "类别", "title": "事项名称",
               "unit": "责任单位", "person": "责任人", "deadline": "完成时限", "status": "状态",
               "light": "督办状态", "completed_at": "完成时间", "days_overdue": "逾期工作日",
               "detail": "问题描述", "measure": "整改措施", "source": "来源"}
@@ -130,12 +127,12 @@ def show(
 
 @app.command("update")
 def update(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
+    item_id: int = typer.Argument(..., help="事项 ID（数字）"),
     kind: str = typer.Option(None, "--kind", help=KIND_HELP),
     title: str = typer.Option(None, "--title", help="事项名称"),
     unit: str = typer.Option(None, "--unit", help="责任单位名称"),
     deadline: str = typer.Option(None, "--deadline", help=DEADLINE_HELP),
-    code: str = typer.Option(None, "--code", help="事项编号"),
+    code: str = typer.Option(None, "--code", help="编号"),
     person: str = typer.Option(None, "--person", help="责任人"),
     measure: str = typer.Option(None, "--measure", help="整改措施"),
     source: str = typer.Option(None, "--source", help="来源"),
@@ -158,7 +155,7 @@ def update(
 
 @app.command("done")
 def done(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
+    item_id: int = typer.Argument(..., help="事项 ID（数字）"),
     at: str = typer.Option(None, "--at", help="完成时间（ISO 格式，默认现在）"),
 ) -> None:
     """办结（销号）一个事项。"""
@@ -171,7 +168,7 @@ def done(
 
 
 @app.command("cancel")
-def cancel(item_id: int = typer.Argument(..., help="事项编号（数字 id）")) -> None:
+def cancel(item_id: int = typer.Argument(..., help="事项 ID（数字）")) -> None:
     """撤销一个事项。"""
     ctx = app_context()
     with ctx.session() as session:
@@ -181,7 +178,7 @@ def cancel(item_id: int = typer.Argument(..., help="事项编号（数字 id）"
 
 @app.command("progress")
 def progress(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
+    item_id: int = typer.Argument(..., help="事项 ID（数字）"),
     note: str = typer.Argument(..., help="进展情况"),
     at: str = typer.Option(None, "--at", help="进展时间（默认现在）"),
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from duban.cli.context import NOW_HELP, app_context, err, out
-from duban.errors import InputError
+from models.errors import InputError
 from models.ledger import DEFAULT_MAX_ROWS, ImportResult, import_ledger
 from models.ledger.export import UNCODED_SHEET, export_ledger
 from models.ledger.template import write_template

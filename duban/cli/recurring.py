@@ -11,12 +11,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from duban.errors import InputError
-from models import meetings, recurring, submissions
-from models.parsing import parse_date
-from models.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
-from models.stats import timeliness
-from models.tables import Unit
+from models.domain.enums import choose
+from models.domain.parsing import parse_date
+from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
+from models.errors import InputError
+from models.records import meetings, recurring, submissions
+from models.reports.stats import timeliness
+from models.store.tables import Unit
 
 recur_app = typer.Typer(help="周期任务：报送节点、周研判等会议、周汇报和日研判", no_args_is_help=True)
 meeting_app = typer.Typer(help="会议：出席情况与会议纪要", no_args_is_help=True)
@@ -52,10 +53,7 @@ def _weekdays(text: str | None) -> tuple[int, ...]:
 def _choice(enum_cls, text: str | None, field: str):
     if text is None:
         return None
-    try:
-        return enum_cls(text.strip().lower())
-    except ValueError:
-        raise InputError(field, text, "应为 " + " / ".join(m.value for m in enum_cls)) from None
+    return choose(enum_cls, text, field)
 
 
 def _time(text: str | None, field: str = "--time") -> time | None:
@@ -157,7 +155,7 @@ def recur_add(name: str = NAME, kind: str = KIND, freq: str = FREQ, weekdays: st
 
 
 @recur_app.command("edit")
-def recur_edit(template_id: int = typer.Argument(..., help="周期任务编号"),
+def recur_edit(template_id: int = typer.Argument(..., help="周期任务 ID"),
                name: str = NAME, kind: str = KIND, freq: str = FREQ, weekdays: str = WEEKDAYS,
                day: str = DAY, nth_workday: str = NTH, last_workday: bool = LAST,
                month: str = MONTH, short_month: str = SHORT, dates: str = DATES,
@@ -185,7 +183,7 @@ def recur_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) ->
     if as_json:
         print_json(rows)
         return
-    table = Table("编号", "名称", "类别", "规则", "时间", "责任单位", "状态",
+    table = Table("ID", "名称", "类别", "规则", "时间", "责任单位", "状态",
                   title=f"周期任务（共 {len(rows)} 个）")
     for r in rows:
         table.add_row(str(r["id"]), r["name"], r["kind"], r["rule"], r["time"] or "",
@@ -194,7 +192,7 @@ def recur_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) ->
 
 
 @recur_app.command("show")
-def recur_show(template_id: int = typer.Argument(..., help="周期任务编号"),
+def recur_show(template_id: int = typer.Argument(..., help="周期任务 ID"),
                as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
     """查看周期任务的定义及已生成的各期事项。"""
     ctx = app_context()
@@ -217,7 +215,7 @@ def recur_show(template_id: int = typer.Argument(..., help="周期任务编号")
 
 
 @recur_app.command("pause")
-def recur_pause(template_id: int = typer.Argument(..., help="周期任务编号")) -> None:
+def recur_pause(template_id: int = typer.Argument(..., help="周期任务 ID")) -> None:
     """暂停：不再生成新的各期事项，并撤回今后尚未开始的。"""
     ctx = app_context()
     with ctx.session() as session:
@@ -227,7 +225,7 @@ def recur_pause(template_id: int = typer.Argument(..., help="周期任务编号"
 
 
 @recur_app.command("resume")
-def recur_resume(template_id: int = typer.Argument(..., help="周期任务编号")) -> None:
+def recur_resume(template_id: int = typer.Argument(..., help="周期任务 ID")) -> None:
     """恢复：下次检查时重新生成今后的各期事项。"""
     ctx = app_context()
     with ctx.session() as session:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from duban import db
+from duban import migrations
 from duban.cli.context import JSON_HELP, app_context, out, print_json
-from duban.demo import is_empty, load_demo
-from models.events import snapshot
-from models.units import add_person, list_people
+from duban.cli.demo import is_empty, load_demo
+from models.records.units import add_person, list_people
+from models.store.events import snapshot
 
 person_app = typer.Typer(help="局领导与督办人员（逾期通报、周报的收件人）", no_args_is_help=True)
 
@@ -18,9 +18,9 @@ def init() -> None:
     """创建数据库，或升级到最新版本（保留已有数据）。"""
     ctx = app_context()
     engine = ctx.engine(require_current=False)
-    before = db.current_revision(engine)
-    db.upgrade(engine)
-    after = db.current_revision(engine)
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
+    after = migrations.current_revision(engine)
     url = engine.url.render_as_string(hide_password=True)
     if before == after:
         out.print(f"数据库已是最新版本（{after}）：{url}")

@@ -8,8 +8,8 @@ from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
 from duban.cli.items import print_rows
-from models.items import list_items, overdue_items
-from models.views import item_row, light_counts
+from models.records.items import list_items, overdue_items
+from models.reports.views import item_row, light_counts
 
 
 def overdue(

@@ -6,8 +6,8 @@ import typer
 from rich.table import Table
 
 from duban.cli.context import JSON_HELP, app_context, out, print_json
-from models.events import snapshot
-from models.units import UnitInput, add_unit, list_units
+from models.records.units import UnitInput, add_unit, list_units
+from models.store.events import snapshot
 
 app = typer.Typer(help="单位（科室、街道办事处等）及其联系人、分管领导", no_args_is_help=True)
 

@@ -1,14 +1,14 @@
-"""Alembic environment: runs against the engine duban.db hands over in config.attributes."""
+"""Alembic environment: runs against the engine models.store.db hands over in config.attributes."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers every table on the metadata)
+import models.store.tables  # noqa: F401  (registers every table on the metadata)
 
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:
-    raise RuntimeError("run migrations through duban.db.upgrade (duban init), not alembic directly")
+    raise RuntimeError("run migrations through duban.migrations.upgrade (duban init), not alembic directly")
 
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from duban.errors import Refused
+from models.errors import Refused
 from models.ledger.checking import DEFAULT_MAX_ROWS, ImportPlan, check_ledger
 from models.ledger.reading import open_ledger
 from models.ledger.writing import ImportResult, apply_plan, result_of

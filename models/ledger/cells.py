@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from duban.errors import InputError
-from models.deadlines import Deadline
-from models.items import FIELD_LABELS, clean_field
-from models.parsing import parse_instant
+from models.domain.deadlines import Deadline
+from models.domain.parsing import parse_instant
+from models.errors import InputError
+from models.records.items import FIELD_LABELS, clean_field
 
 # Error values a formula leaves in a cell; nobody types them as text.
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})

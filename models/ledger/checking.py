@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from duban.errors import InputError, ValidationFailed
-from models.deadlines import Deadline
-from models.enums import ItemKind, ItemStatus
-from models.items import FIELD_LABELS, clean_field
+from models.domain.deadlines import Deadline
+from models.domain.enums import ItemKind, ItemStatus
+from models.errors import InputError, ValidationFailed
 from models.ledger.cells import cell_deadline, cell_instant, cell_text, display
 from models.ledger.columns import ITEM_COLUMNS, ITEM_SHEET, UNIT_COLUMNS, UNIT_SHEET
 from models.ledger.reading import LedgerFile
 from models.ledger.sheets import Problems, SheetReader
-from models.tables import Item, Unit
-from models.units import UnitInput, validate_unit
+from models.records.items import FIELD_LABELS, clean_field
+from models.records.units import UnitInput, validate_unit
+from models.store.tables import Item, Unit
 
 DEFAULT_MAX_ROWS = 100_000
 DEFAULT_KIND = ItemKind.TASK  # an empty 类别 on a new row

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from models.items import FIELD_LABELS
+from models.records.items import FIELD_LABELS
 
 UNIT_SHEET = "单位"
 ITEM_SHEET = "事项"

@@ -2,7 +2,7 @@
 
 Every sheet has a frozen, filtered header, set column widths, real Excel dates, borders, and
 page setup for A4 landscape, one page wide, the header row repeated on each page and the
-as-of time in the page header. Status cells carry the traffic light (models.views.item_light)
+as-of time in the page header. Status cells carry the traffic light (models.reports.views.item_light)
 as colour and, for black-and-white printers, as the word in the 督办状态 column.
 
 What the 事项 and 单位 sheets hold reads back through import unchanged: text exactly as
@@ -20,8 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from models.enums import ItemKind, ItemStatus, Light, UnitKind
-from models.items import list_items, overdue_items
+from models.domain.enums import ItemKind, ItemStatus, Light, UnitKind
 from models.ledger.columns import (
     DAYS_OVERDUE,
     ITEM_SHEET,
@@ -48,9 +47,10 @@ from models.ledger.styling import (
     new_sheet,
     save,
 )
-from models.tables import Item, Unit
-from models.units import get_unit
-from models.views import Clock, item_light, item_row
+from models.records.items import list_items, overdue_items
+from models.records.units import get_unit
+from models.reports.views import Clock, item_light, item_row
+from models.store.tables import Item, Unit
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from duban.errors import Refused, quote
-from models.files import csv_problem, read_regular_file
+from models.errors import Refused, quote
 from models.ledger.columns import ITEM_SHEET, UNIT_SHEET, normalise_header
 from models.ledger.xlsx import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, Limits, WorkbookError, XlsxWorkbook
+from models.store.files import csv_problem, read_regular_file
 
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # OLE compound file: .xls, or an encrypted .xlsx

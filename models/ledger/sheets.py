@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from duban.errors import Problem, Refused, quote
+from models.errors import Problem, Refused, quote
 from models.ledger.cells import ERROR_VALUES, display, is_blank
 from models.ledger.columns import (
     EXPORT_ONLY,

@@ -26,8 +26,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from duban.errors import InputError
-from models.enums import Light
+from models.domain.enums import Light
+from models.domain.validation import xml_safe
+from models.errors import InputError
 from models.ledger.columns import (
     DAYS_OVERDUE,
     ITEM_COLUMNS,
@@ -36,7 +37,6 @@ from models.ledger.columns import (
     UNIT_COLUMNS,
     Column,
 )
-from models.validation import xml_safe
 
 FONT = "宋体"
 BODY = Font(name=FONT, size=10)

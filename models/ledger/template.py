@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 
-from models.enums import ItemKind, ItemStatus, UnitKind
+from models.domain.enums import ItemKind, ItemStatus, UnitKind
 from models.ledger.columns import ITEM_SHEET, LIGHT, UNIT_SHEET
 from models.ledger.styling import (
     DATE_FORMAT,

@@ -21,13 +21,13 @@ from sqlalchemy import JSON, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models.enums import ItemKind, ItemStatus
-from models.events import jsonable, record_event
-from models.items import cancel_item, complete_item, update_item
+from models.domain.enums import ItemKind, ItemStatus
 from models.ledger.checking import DEFAULT_KIND, ImportPlan, ItemRow
-from models.next_actions import set_next_actions
-from models.tables import Event, Item, Unit
-from models.units import UnitInput, add_unit
+from models.records.items import cancel_item, complete_item, update_item
+from models.records.units import UnitInput, add_unit
+from models.store.events import jsonable, record_event
+from models.store.next_actions import set_next_actions
+from models.store.tables import Event, Item, Unit
 
 BATCH = 1000
 ITEM = Item.__table__  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import email.policy
 
 import pytest
 
-from duban.errors import TransportError
+from models.errors import TransportError
 from notifications.render import render_email
 from notifications.transport import FileSinkTransport, SendResult
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from duban.errors import RenderError
+from models.errors import RenderError
 from notifications import bounded
 from notifications.render import render_email
 

@@ -9,7 +9,7 @@ from email.headerregistry import Address
 
 import pytest
 
-from duban.errors import TransportError
+from models.errors import TransportError
 from notifications.addresses import named, parse_address
 from notifications.render import MAX_SUBJECT_CHARS, render_email
 

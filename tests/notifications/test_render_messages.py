@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.enums import ReminderKind
+from models.domain.enums import ReminderKind
 from notifications.render import PACKAGED_TEMPLATES, PARTS, render_email
 
 SENDER = "区退役军人事务局督办 <duban@example.org>"

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from duban.errors import ConfigError, RenderError, TransportError
+from models.errors import ConfigError, RenderError, TransportError
 from notifications.render import MAX_PART_BYTES, MAX_TEMPLATE_BYTES, render_email
 
 SENDER = "duban@example.org"

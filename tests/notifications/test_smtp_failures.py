@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from duban.errors import TransportError
+from models.errors import TransportError
 from notifications.render import render_email
 from notifications.transport import SmtpTransport
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from duban.errors import TransportError
+from models.errors import TransportError
 from notifications.render import render_email
 from notifications.transport import SmtpTransport
 

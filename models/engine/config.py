@@ -1,0 +1,19 @@
+"""What the reminder engine needs besides the database, built once at the top from Settings
+(``duban.config.Settings.engine_config``) and passed down as a value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What detection needs besides the database: zone, office start, names for the mail."""
+
+    tz: ZoneInfo
+    office_start: time
+    office_end: time
+    bureau: str
+    mail_domain: str

@@ -1,0 +1,127 @@
+"""What a reminder says about its item, built when it is delivered, from the item as it is then.
+
+The outbox stores no copy of the item: a reminder row holds only what must stay fixed from the
+moment it was queued (a meeting's time and its iCalendar payload, under ``meeting`` and
+``ics``; a digest its whole content). Title, unit, deadline and day counts are read here, at
+delivery, in the transaction that claims the rows, so a reminder queued on Monday and sent on
+Wednesday quotes Wednesday's counts, and an edited title shows as edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
+
+from models.domain.calendar import WorkCalendar
+from models.domain.deadlines import Deadline, local_date, workdays_overdue
+from models.domain.enums import ItemStatus
+from models.reports.views import deadline_of
+from models.store.tables import Item, Unit
+
+if TYPE_CHECKING:
+    from models.engine.config import EngineConfig
+    from models.engine.outbox import Claimed
+
+ITEM = Item.__table__  # type: ignore[attr-defined]
+UNIT = Unit.__table__  # type: ignore[attr-defined]
+# What a reminder quotes: one row stands for both ``item`` and ``unit`` in ``_context``.
+MAIL_COLUMNS = (
+    ITEM.c.id, ITEM.c.code, ITEM.c.title, ITEM.c.kind, ITEM.c.person, ITEM.c.measure,
+    ITEM.c.detail, ITEM.c.source, ITEM.c.deadline_date, ITEM.c.deadline_time, ITEM.c.due_at,
+    ITEM.c.status, UNIT.c.name, UNIT.c.contact_name, UNIT.c.leader_name,
+)
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    days_overdue: int
+    workdays_left: int
+
+
+def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now: datetime,
+               tz: ZoneInfo, calendar: WorkCalendar) -> DayCounts:
+    """Working days overdue (0 unless open and late) and left (0 once late), as of ``now``."""
+    return DayCounts(
+        days_overdue=workdays_overdue(status, deadline, due_at, now=now, tz=tz, calendar=calendar),
+        workdays_left=0 if now > due_at
+        else max(0, calendar.workdays_between(local_date(now, tz), deadline.day)),
+    )
+
+
+def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
+             config: EngineConfig) -> dict[str, Any]:
+    return {
+        "item": {
+            "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
+            "unit": unit.name, "person": item.person, "deadline": str(deadline),
+            "days_overdue": days.days_overdue, "workdays_left": days.workdays_left,
+            "measure": item.measure, "detail": item.detail, "source": item.source,
+        },
+        "unit_contact": unit.contact_name,
+        "leader": unit.leader_name,
+        "bureau": config.bureau,
+        "now": local_minute(now, config.tz),
+    }
+
+
+@lru_cache(maxsize=16)  # one instant per delivery pass, thousands of messages
+def local_minute(now: datetime, tz: ZoneInfo) -> str:
+    return now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def item_context(item: Item, unit: Unit, *, now: datetime, config: EngineConfig,
+                 calendar: WorkCalendar) -> dict[str, Any]:
+    """What a reminder about this item says, as of ``now`` (recipient and meeting aside)."""
+    deadline = deadline_of(item)
+    days = day_counts(item.status, deadline, item.due_at, now=now, tz=config.tz,
+                      calendar=calendar)
+    return _context(item, unit, deadline, days, now=now, config=config)
+
+
+def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
+               config: EngineConfig, calendar: WorkCalendar) -> list[dict[str, Any] | None]:
+    """The template context of each claimed row, in order: its item's (read in one query,
+    on ``conn``: call it in the claim's transaction), then what the row stored, then its
+    recipient's name. A row about no item (a digest) keeps its stored context; a row whose
+    item no longer exists gets None."""
+    ids = sorted({r.item_id for r in rows if r.item_id is not None})
+    found: dict[int, Any] = {}
+    if ids:
+        if conn.dialect.name == "postgresql":
+            # One array parameter: the statement is the same whatever the batch size.
+            asked = ITEM.c.id == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+        else:
+            asked = ITEM.c.id.in_(ids)
+        query = sa.select(*MAIL_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+        found = {r.id: r for r in conn.execute(query.where(asked))}
+    by_item: dict[int, dict[str, Any]] = {}
+    days: dict[tuple, DayCounts] = {}  # items in a batch share few deadlines
+    contexts: list[dict[str, Any] | None] = []
+    for row in rows:
+        if row.item_id is None:
+            contexts.append(row.context)
+            continue
+        item = found.get(row.item_id)
+        if item is None:
+            contexts.append(None)
+            continue
+        base = by_item.get(item.id)
+        if base is None:
+            deadline = deadline_of(item)
+            key = (item.status, deadline, item.due_at)
+            counts = days.get(key)
+            if counts is None:
+                counts = days[key] = day_counts(item.status, deadline, item.due_at, now=now,
+                                                tz=config.tz, calendar=calendar)
+            base = by_item[item.id] = _context(item, item, deadline, counts, now=now,
+                                               config=config)
+        contexts.append({**base, **row.context})
+    return contexts

@@ -1,0 +1,50 @@
+"""Delivery goes on past an administrator's template that exceeds its bounds: that template's
+messages fail with the reason, every other message is sent (issue 16: nested loops in an
+override hung delivery)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from models.domain.enums import OutboxStatus
+from models.engine.reminders import sweep
+from models.store.db import session_scope
+from notifications import bounded
+from tests.support.bureau import CONFIG, SENDER, add_people, outbox
+from tests.support.clock import SHANGHAI
+from tests.support.factories import make_item, make_unit
+from tests.support.smtp import deliver_to
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # Tuesday, office hours
+TIME_BOMB = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+
+
+@pytest.fixture
+def bureau(engine):
+    with session_scope(engine) as session:
+        make_unit(session)
+        add_people(session, now=NOW)
+        # Overdue since 2026-11-20: each owes 催办, 督办 and 通报 (5 rows).
+        make_item(session, deadline="2026-11-20")
+        make_item(session, deadline="2026-11-20", title="第二个逾期事项")
+    sweep(engine, now=NOW, config=CONFIG)
+    return engine
+
+
+def test_a_template_that_never_ends_fails_its_rows_and_the_others_go_out(bureau, smtp_server, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr(bounded, "SECONDS", 1.0)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "overdue.txt.j2").write_text(TIME_BOMB, encoding="utf-8")
+
+    report = deliver_to(bureau, smtp_server, now=NOW, config=CONFIG, sender=SENDER, templates_dir=folder)
+
+    assert (report.sent, report.failed, report.retried) == (8, 2, 0), [r.last_error for r in outbox(bureau)]
+    errors = sorted(r.last_error for r in outbox(bureau, status=OutboxStatus.FAILED))
+    assert errors[0] == "模板 overdue 渲染超过 1 秒，已中止"  # the second row costs no second second
+    assert errors[1].startswith("模板 overdue 渲染超过 1 秒，已中止（此后使用该模板的提醒不再尝试")
+    assert {r.reminder.value for r in outbox(bureau, status=OutboxStatus.SENT)} == {"督办", "通报"}
+    assert len(smtp_server.messages) == 8
