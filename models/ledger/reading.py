@@ -22,7 +22,9 @@ import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,8 +156,10 @@ def _open_csv(data: bytes, name: str) -> LedgerFile:
 
 # --- xlsx ---------------------------------------------------------------------------------------
 
-_DAMAGE = (expat.ExpatError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError,
-           KeyError, ValueError, IndexError, EOFError, OSError, RuntimeError)
+# What a damaged package raises on its way through zipfile, zlib and expat.
+_DAMAGE = (expat.ExpatError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error,
+           NotImplementedError, KeyError, ValueError, IndexError, OverflowError, EOFError, OSError,
+           RuntimeError)
 
 
 def _corrupt(name: str, exc: BaseException) -> Refused:

@@ -228,6 +228,8 @@ def _xlsx_corpus() -> Iterator[Spec]:
     yield xlsx("not_well_formed.xlsx", lambda: _sheet("<row r='2'><c><v>1</c></row>"),
                "已损坏", "a sheet that is not XML")
     yield xlsx("truncated.xlsx", lambda: _half(_sheet(data_row(2))), "已损坏", "the first half of a workbook")
+    yield xlsx("corrupt_deflate.xlsx", lambda: workbook(Deflated(b"\x05" + b"\xff" * 64, 0, 4096)),
+               "已损坏", "a sheet whose deflate stream is garbage (zlib.error, found by the fuzz)")
     yield xlsx("many_entries.xlsx", lambda: _many_entries(20_000), "10000 个", "a package of 20,000 parts")
     yield xlsx("escape_target.xlsx", lambda: workbook(sheet_xml(HEADER), target="../../../../etc/passwd"),
                "缺少部件", "a sheet relationship pointing out of the package")
