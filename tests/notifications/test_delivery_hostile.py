@@ -1,6 +1,6 @@
-"""Delivery goes on past an administrator's template that exceeds its bounds: that template's
-messages fail with the reason, every other message is sent (issue 16: nested loops in an
-override hung delivery)."""
+"""Delivery and hostile settings (issue 16): past an administrator's template that exceeds its
+bounds, that template's messages fail with the reason and every other message is sent (nested
+loops in an override hung delivery); a bad sender is refused before any row is claimed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from models.domain.enums import OutboxStatus
 from models.engine.reminders import sweep
+from models.errors import ConfigError
 from models.store.db import session_scope
 from notifications import bounded
 from tests.support.bureau import CONFIG, SENDER, add_people, outbox
@@ -48,3 +49,13 @@ def test_a_template_that_never_ends_fails_its_rows_and_the_others_go_out(bureau,
     assert errors[1].startswith("模板 overdue 渲染超过 1 秒，已中止（此后使用该模板的提醒不再尝试")
     assert {r.reminder.value for r in outbox(bureau, status=OutboxStatus.SENT)} == {"督办", "通报"}
     assert len(smtp_server.messages) == 8
+
+
+def test_a_bad_sender_is_refused_before_anything_is_claimed(bureau, smtp_server):
+    before = [(r.id, r.status, r.attempts, r.claimed_by) for r in outbox(bureau)]
+
+    with pytest.raises(ConfigError, match=r"发件地址 .* 无效.*请检查 DUBAN_SMTP_FROM"):
+        deliver_to(bureau, smtp_server, now=NOW, config=CONFIG, sender="督办 <not-an-address>")
+
+    assert [(r.id, r.status, r.attempts, r.claimed_by) for r in outbox(bureau)] == before
+    assert smtp_server.messages == []
