@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from ledger_support import import_file
 
-from models.errors import InputError, Refused
+from models.errors import InputError, Refused, ValidationFailed
 from models.ledger.columns import ITEM_SHEET
 from models.ledger.reading import open_ledger
 from models.ledger.xlsx import Limits, unescape
@@ -108,3 +109,38 @@ def test_a_fifo_or_a_device_is_refused_without_waiting(tmp_path):
         open_ledger(fifo)  # a plain open() would wait here for a writer, for ever
     with pytest.raises(InputError, match=r"不是普通文件"):
         open_ledger(Path("/dev/zero"))  # read_bytes() would fill memory
+
+
+def test_a_ledger_over_50_mb_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "台账.csv"
+    with path.open("wb") as file:
+        file.truncate(50 * 1024 * 1024 + 1)  # sparse: nothing is written, nothing need be read
+
+    with pytest.raises(InputError, match=r"台账文件 “台账.csv”：大小 50.0 MB，超过上限 50 MB"):
+        open_ledger(path)
+
+
+def test_a_file_with_thousands_of_bad_cells_gets_a_short_report(engine, tmp_path):
+    """Every problem is counted; 200 are listed, each quoting at most 60 characters."""
+    path = _write(tmp_path, ("编号,事项名称,责任单位,完成时限\r\n" + "".join(
+        f"X-{n},{'长' * 300},没有的单位,2026-02-30\r\n" for n in range(5_000))).encode(), "t.csv")
+
+    with pytest.raises(ValidationFailed) as caught:
+        import_file(engine, path)
+
+    message = str(caught.value)
+    assert caught.value.total == 15_000  # title too long, no such unit, no such date: each row
+    assert message.startswith("t.csv 有 15000 处错误，未写入任何数据：")
+    assert message.endswith("……另有 14800 处错误未列出")
+    assert len(message.splitlines()) == 202 and len(message) < 40_000
+    assert "长" * 60 + "…（共 300 字）" in message
+
+
+def test_unknown_columns_are_named_twenty_at_most(engine, tmp_path):
+    header = "编号,事项名称,责任单位,完成时限," + ",".join(f"{'无关' * 40}{n}" for n in range(500))
+    path = _write(tmp_path, (header + "\r\n").encode(), "t.csv")
+
+    result = import_file(engine, path, dry_run=True)
+
+    assert len(result.ignored_columns) == 21 and result.ignored_columns[-1] == "事项：……"
+    assert all(len(name) <= 50 for name in result.ignored_columns)  # 30 characters quoted
