@@ -78,7 +78,7 @@ class LedgerFile:
 def open_ledger(path: Path, *, limits: Limits = Limits()) -> LedgerFile:
     """Open ``path`` as a ledger; Refused (or InputError) when it is not one duban can read."""
     data = read_regular_file(path, max_bytes=MAX_FILE_BYTES, field="台账文件")
-    name = path.name
+    name = quote(path.name, 80)  # a web upload names itself: it is quoted like any value
     if not data:
         raise Refused(f"{name} 是空文件")
     if data.startswith(ZIP_MAGIC):
