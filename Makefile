@@ -6,6 +6,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run` keeps its data beside the checkout; duban alone uses the user's data folder.
+DUBAN_HOME ?= $(CURDIR)/var
 
 .PHONY: run test lint clean
 
@@ -21,10 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/duban init
-	$(BIN)/duban demo --if-empty
-	$(BIN)/duban overview
-	$(BIN)/duban serve
+	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban init
+	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban demo --if-empty
+	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban overview
+	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban serve
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -13,11 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from platformdirs import user_data_path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from duban.failures import redact_url
+from models.domain.loop import LoopRules, parse_kinds
 from models.engine.config import EngineConfig
 from models.errors import ConfigError, DubanError, quote
 from models.store.db import psycopg_url
@@ -35,7 +37,7 @@ _OFFICE_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d
 
 # What each variable should look like, quoted back to the user when a value is refused.
 EXPECTED_FORM = {
-    "home": "一个目录路径，例如 ./var",
+    "home": "一个目录路径，例如 ./var（不设则为用户数据目录）",
     "database_url": "sqlite:///路径/duban.db 或 postgresql://用户@主机:端口/库名",
     "timezone": "IANA 时区名，例如 Asia/Shanghai",
     "smtp_host": "主机名，例如 smtp.example.org",
@@ -47,13 +49,17 @@ EXPECTED_FORM = {
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
+    "review_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
+    "ack_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
 }
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore", frozen=True)
 
-    home: Path = Path("./var")
+    # The user's data folder (~/.local/share/duban on Linux) unless DUBAN_HOME says otherwise:
+    # a command run from another folder finds the same database. `make run` sets ./var.
+    home: Path = Field(default_factory=lambda: user_data_path("duban", appauthor=False))
     database_url: str | None = Field(default=None, repr=False)  # may carry a password
     timezone: str = "Asia/Shanghai"
     smtp_host: str | None = None
@@ -65,6 +71,8 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-17:30"
     bureau_name: str = "区退役军人事务局"
     max_upload_mb: int = 20
+    review_kinds: str = "整改事项,任务"  # kinds that wait for 审核 after 提交
+    ack_kinds: str = "整改事项,任务"  # kinds a unit must acknowledge (签收)
 
     @field_validator("database_url")
     @classmethod
@@ -120,6 +128,15 @@ class Settings(BaseSettings):
             raise ValueError("upload limit out of range")
         return value
 
+    @field_validator("review_kinds", "ack_kinds")
+    @classmethod
+    def _kinds(cls, value: str) -> str:
+        try:
+            parse_kinds(value, "类别")
+        except DubanError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("smtp_host", "smtp_user", "smtp_password")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -164,10 +181,16 @@ class Settings(BaseSettings):
         return folder if folder.is_dir() else None
 
     @cached_property
+    def loop_rules(self) -> LoopRules:
+        return LoopRules(review_kinds=parse_kinds(self.review_kinds, "DUBAN_REVIEW_KINDS"),
+                         ack_kinds=parse_kinds(self.ack_kinds, "DUBAN_ACK_KINDS"))
+
+    @cached_property
     def engine_config(self) -> EngineConfig:
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
-                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
+                            loop=self.loop_rules)
 
     @cached_property
     def mail_config(self) -> MailConfig:

@@ -15,6 +15,7 @@ from duban import migrations
 from duban.config import Settings
 from models.engine.digest import queue_digest
 from models.engine.reminders import SweepReport, sweep
+from models.errors import DatabaseNotReady
 from models.store import db
 from notifications.delivery import DeliveryReport, combined, deliver
 from notifications.transport import make_transport
@@ -22,6 +23,9 @@ from notifications.transport import make_transport
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    missing = db.missing_sqlite_file(url)
+    if missing is not None:  # never leave an empty database file behind
+        raise DatabaseNotReady(f"在 {missing} 没有找到数据库，请先运行 duban init")
     engine = db.make_engine(url)
     migrations.require_current(engine)
     return engine

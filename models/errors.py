@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from dataclasses import dataclass
 
@@ -109,3 +110,14 @@ class TransportError(DubanError):
     def __init__(self, message: str, *, permanent: bool = False):
         self.permanent = permanent
         super().__init__(message)
+
+
+_OS_ERRORS = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+              errno.EISDIR: "这是一个目录，不是文件", errno.ENOTDIR: "路径中有一段不是目录",
+              errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读文件系统", errno.EEXIST: "已存在",
+              errno.ENAMETOOLONG: "文件名太长"}
+
+
+def os_error_words(exc: OSError) -> str:
+    """An OSError as a Chinese phrase (the system's English strerror when it is unusual)."""
+    return _OS_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-import warnings
 from typing import NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from duban.cli import zh
-from duban.cli.context import AppContext, err, set_app_context, show_warning
+from duban.cli.context import AppContext, err, set_app_context, show_warnings_once
 from duban.config import load_settings
 from duban.failures import explain, redact, url_passwords
 from models.domain import validation
@@ -66,7 +65,7 @@ def root(
         None, "--now", help="以该时刻为所有命令的“现在”（演示、补录；如 2026-12-08T10:00）"
     ),
 ) -> None:
-    warnings.showwarning = show_warning
+    show_warnings_once()
     settings = load_settings()  # a ConfigError here stops every command, exit 1
     actor = validation.text(by or os.environ.get("DUBAN_ACTOR") or f"cli:{getpass.getuser()}",
                             "操作人（--by 或 DUBAN_ACTOR）", max_len=100)
@@ -75,10 +74,11 @@ def root(
 
 
 def _register() -> None:
-    from duban.cli import calendar, engine, items, ledger, recurring, setup, supervision, units
+    from duban.cli import calendar, engine, items, ledger, loop, recurring, setup, supervision, units
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
+    loop.register(items.app, app)
     app.add_typer(calendar.app, name="calendar")
     setup.register(app)
     supervision.register(app)

@@ -20,6 +20,7 @@ from duban import migrations
 from duban.config import Settings
 from models.domain.calendar import CalendarCoverageWarning, WorkCalendar
 from models.domain.parsing import parse_instant
+from models.errors import DatabaseNotReady
 from models.reports.views import Clock
 from models.store import db
 from models.store.calendar_store import calendar_from_db
@@ -37,10 +38,23 @@ class AppContext:
     _engine: Engine | None = field(default=None, repr=False)
 
     def engine(self, *, require_current: bool = True) -> Engine:
-        if self._engine is None:
-            self._engine = db.make_engine(self.settings.resolved_database_url)
+        """The database's engine. Unless ``require_current`` (only ``duban init``), a missing
+        SQLite file is never created: DatabaseNotReady names the path looked in."""
+        url = self.settings.resolved_database_url
         if require_current:
-            migrations.require_current(self._engine)
+            missing = db.missing_sqlite_file(url)
+            if missing is not None:
+                raise DatabaseNotReady(
+                    f"在 {missing} 没有找到数据库。请先运行 duban init 创建，"
+                    "或设置 DUBAN_HOME（数据目录）或 DUBAN_DATABASE_URL 指向已有的数据库")
+        if self._engine is None:
+            self._engine = db.make_engine(url)
+        if require_current:
+            try:
+                migrations.require_current(self._engine)
+            except DatabaseNotReady as exc:
+                shown = self._engine.url.render_as_string(hide_password=True)
+                raise DatabaseNotReady(f"{exc}（数据库：{shown}）") from None
         return self._engine
 
     def session(self):
@@ -60,12 +74,21 @@ class AppContext:
         return Clock(now=now, tz=self.settings.tz, calendar=self.calendar(session))
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings meant for users (e.g. a calendar year not loaded) shown as plain Chinese."""
-    if issubclass(category, CalendarCoverageWarning):
-        err.print(f"警告：{message}", style="yellow")
-    else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+def show_warnings_once() -> None:
+    """Show warnings meant for users (a calendar year not loaded) as plain Chinese, each text
+    once per command: every calendar built during a command would otherwise repeat it."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if not issubclass(category, CalendarCoverageWarning):
+            _default_showwarning(message, category, filename, lineno, file, line)
+            return
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            err.print(f"警告：{text}", style="yellow")
+
+    warnings.showwarning = show
 
 
 _default_showwarning = warnings.showwarning

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from duban import jobs
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
+from duban.cli.items import LIMIT, LIMIT_HELP, OFFSET_HELP, paged
+from duban.cli.tables import page_hint, table
 from models.domain.enums import OutboxStatus
+from models.domain.ladder import stage_label
 from models.engine.outbox import list_outbox
 from models.engine.reminders import DEFAULT_KIND, load_ladders
 from models.store.events import snapshot
@@ -58,8 +60,10 @@ def digest(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
 def outbox(
     failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    limit: int = typer.Option(None, "--limit", help=LIMIT_HELP),
+    offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
 ) -> None:
-    """查看发件箱：每条提醒的收件人、状态、尝试次数和最后的错误。"""
+    """查看发件箱：每条提醒的收件人、状态、尝试次数和最后的错误（最新的在前）。"""
     ctx = app_context()
     with ctx.session() as session:
         rows = list_outbox(session, failed_only=failed)
@@ -67,15 +71,18 @@ def outbox(
               "attempts", "send_after", "sent_at", "message_id", "last_error"]
     data = [snapshot(r, fields) for r in rows]
     if as_json:
-        print_json(data)
+        print_json(paged(data, limit, offset))
         return
-    table = Table("ID", "事项 ID", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
-                  title=f"发件箱（{len(data)} 条）")
+    limit = LIMIT if limit is None else limit
+    total, data = len(data), paged(data, limit, offset)
+    grid = table("ID", "事项 ID", "类别", "阶段", "收件人", "状态", "尝试", "最后错误",
+                 title=f"发件箱（{total} 条）", keep=("ID", "事项 ID"))
     for d in data:
-        table.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], d["stage"],
-                      d["recipient"], OutboxStatus(d["status"]).label, str(d["attempts"]),
-                      d["last_error"] or "")
-    out.print(table)
+        grid.add_row(str(d["id"]), str(d["item_id"] or ""), d["reminder"], stage_label(d["stage"]),
+                     d["recipient"], OutboxStatus(d["status"]).label, str(d["attempts"]),
+                     d["last_error"] or "")
+    out.print(grid)
+    page_hint(len(data), offset, total, what="条")
 
 
 @ladder_app.command("list")
@@ -93,18 +100,18 @@ def ladder_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -
     if as_json:
         print_json(rows)
         return
-    table = Table("适用类别", "阶段", "提醒类别", "相对时限（工作日）", "发给", "抄送", "重复",
-                  title="提醒梯度")
+    grid = table("适用类别", "阶段", "提醒类别", "相对时限（工作日）", "发给", "抄送", "重复",
+                 title="提醒梯度")
     for r in rows:
         kind = "全部（默认）" if r["item_kind"] == DEFAULT_KIND else r["item_kind"]
         offset = "当天" if r["offset"] == 0 else (
             f"到期前 {-r['offset']} 天" if r["offset"] < 0 else f"逾期 {r['offset']} 天")
         if r["minutes_before"] is not None:
             offset = f"开始前 {r['minutes_before']} 分钟"
-        table.add_row(kind, r["key"], r["reminder"], offset, AUDIENCE_ZH[r["to"]],
-                      AUDIENCE_ZH.get(r["cc"] or "", ""),
-                      f"每 {r['repeat_every']} 个工作日" if r["repeat_every"] else "")
-    out.print(table)
+        grid.add_row(kind, stage_label(r["key"]), r["reminder"], offset, AUDIENCE_ZH[r["to"]],
+                     AUDIENCE_ZH.get(r["cc"] or "", ""),
+                     f"每 {r['repeat_every']} 个工作日" if r["repeat_every"] else "")
+    out.print(grid)
 
 
 def serve() -> None:

@@ -33,8 +33,12 @@ def import_(
                                tz=ctx.settings.tz, max_rows=max_rows, dry_run=dry_run)
     if result.ignored_columns:
         err.print(f"提示：以下列未识别，已忽略：{'、'.join(result.ignored_columns)}", style="yellow")
+    for line in result.warnings:
+        err.print(f"警告：{line}", style="yellow")
     if dry_run:
         out.print(f"检查通过，未写入（--dry-run）。导入将会：{_counts(result)}。")
+        for line in result.changes:
+            out.print(f"  {line}")
     else:
         out.print(f"已导入 {result.source}：{_counts(result)}。")
 

@@ -7,17 +7,17 @@ from datetime import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from models.domain.enums import choose
+from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
+from duban.cli.tables import table
+from models.domain.enums import ItemKind, ItemStatus, choose
 from models.domain.parsing import parse_date
 from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
 from models.errors import InputError
 from models.records import meetings, recurring, submissions
 from models.reports.stats import timeliness
-from models.store.tables import Unit
+from models.store.tables import Item, Unit
 
 recur_app = typer.Typer(help="周期任务：报送节点、周研判等会议、周汇报和日研判", no_args_is_help=True)
 meeting_app = typer.Typer(help="会议：出席情况与会议纪要", no_args_is_help=True)
@@ -68,7 +68,7 @@ def _time(text: str | None, field: str = "--time") -> time | None:
 def _template_input(*, name, kind, freq, weekdays, day, nth_workday, last_workday, month,
                     short_month, dates, at, holiday, lead, units, all_street_offices, start, end,
                     detail, source, organiser, place, duration, attendees, attendee_people,
-                    minutes_due) -> recurring.TemplateInput:
+                    minutes_due, backfill=False) -> recurring.TemplateInput:
     rule = Rule(
         freq=_choice(Freq, freq, "--freq"), weekdays=_weekdays(weekdays),
         day=_int(day, "--day"), nth_workday=_int(nth_workday, "--nth-workday"),
@@ -85,7 +85,7 @@ def _template_input(*, name, kind, freq, weekdays, day, nth_workday, last_workda
         lead_workdays=_int(lead, "--lead"), detail=detail, source=source, organiser=organiser,
         place=place, duration_minutes=_int(duration, "--duration"),
         attendee_units=_names(attendees), attendee_people=_names(attendee_people),
-        minutes_due_workdays=_int(minutes_due, "--minutes-due"),
+        minutes_due_workdays=_int(minutes_due, "--minutes-due"), backfill=backfill,
     )
 
 
@@ -143,15 +143,23 @@ def recur_add(name: str = NAME, kind: str = KIND, freq: str = FREQ, weekdays: st
               all_street_offices: bool = ALL_STREETS, start: str = START, end: str = END,
               detail: str = DETAIL, source: str = SOURCE, organiser: str = ORGANISER,
               place: str = PLACE, duration: str = DURATION, attendees: str = ATTENDEES,
-              attendee_people: str = PEOPLE, minutes_due: str = MINUTES_DUE) -> None:
+              attendee_people: str = PEOPLE, minutes_due: str = MINUTES_DUE,
+              backfill: bool = typer.Option(
+                  False, "--backfill",
+                  help="开始日期早于今天时，补生成过去各期（补录历史用；不加则从今天开始）")) -> None:
     """新增周期任务（下次检查时生成今后60天内的各期事项）。"""
     ctx = app_context()
     data = _template_input(**{k: v for k, v in locals().items() if k != "ctx"})
+    now = ctx.now()
     with ctx.session() as session:
-        template = recurring.add_template(session, data, actor=ctx.actor, now=ctx.now(),
+        template = recurring.add_template(session, data, actor=ctx.actor, now=now,
                                           tz=ctx.settings.tz)
         rule = Rule.from_json(template.rule).describe()
+        notices = recurring.template_notices(session, template, data,
+                                             today=now.astimezone(ctx.settings.tz).date())
     out.print(f"已新增周期任务 {template.id}：{template.name}（{rule}）")
+    for notice in notices:
+        err.print(f"提示：{notice}", style="yellow")
 
 
 @recur_app.command("edit")
@@ -179,16 +187,21 @@ def recur_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) ->
     """列出周期任务。"""
     ctx = app_context()
     with ctx.session() as session:
-        rows = [_template_row(session, t) for t in recurring.list_templates(session)]
+        templates = recurring.list_templates(session)
+        rows = [_template_row(session, t) for t in templates]
+        owing = {t.id: len(recurring.target_units(session, t)) for t in templates}
     if as_json:
         print_json(rows)
         return
-    table = Table("ID", "名称", "类别", "规则", "时间", "责任单位", "状态",
-                  title=f"周期任务（共 {len(rows)} 个）")
+    shown = table("ID", "名称", "类别", "规则", "时间", "责任单位", "状态",
+                  title=f"周期任务（共 {len(rows)} 个）", keep=("ID",))
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["kind"], r["rule"], r["time"] or "",
-                      r["organiser"] or r["units"], "暂停" if r["paused"] else "运行")
-    out.print(table)
+        units = r["organiser"] or r["units"]
+        if not owing[r["id"]]:
+            units += "（目前没有，暂不生成）"
+        shown.add_row(str(r["id"]), r["name"], r["kind"], r["rule"], r["time"] or "", units,
+                      "暂停" if r["paused"] else "运行")
+    out.print(shown)
 
 
 @recur_app.command("show")
@@ -247,28 +260,36 @@ def _submit(ctx, item_id: int, *, at: str | None, now: str | None, files: list[P
                                      has_files=bool(files), note=note, by=ctx.actor)
         stored = [submissions.store_file(f, ctx.settings.files_dir, max_bytes=limit)
                   for f in files]
-        return submissions.submit(session, item_id, at=when, by=ctx.actor, note=note,
-                                  files=stored, actor=ctx.actor, now=current)
+        submission = submissions.submit(session, item_id, at=when, by=ctx.actor, note=note,
+                                        files=stored, actor=ctx.actor, now=current,
+                                        rules=ctx.settings.loop_rules)
+        waiting = session.get(Item, item_id).status is ItemStatus.SUBMITTED  # type: ignore[union-attr]
+        return submission, waiting
 
 
 SUBMIT_NOW = typer.Option(None, "--now", help="以该时刻为“现在”（演示、补录用；报送时间不能晚于它）")
 
 
 def submit(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
+    item_id: int = typer.Argument(..., help="事项 ID（数字）"),
     at: str = typer.Option(None, "--at", help="报送时间（默认现在）"),
     files: list[Path] = typer.Option(None, "--file", help="附件，可重复"),
     note: str = typer.Option(None, "--note", help="报送说明"),
     now: str = SUBMIT_NOW,
 ) -> None:
-    """报送：记录报送时间、报送人、说明和附件，并办结该事项（逾期报送记为迟报）。"""
-    result = _submit(app_context(), item_id, at=at, now=now, files=files or [], note=note)
-    out.print(f"已报送事项 {item_id}" + ("（逾期报送）" if result.late else "（按期）"))
+    """报送/提交：记录时间、报送人、说明和附件。报送节点即办结；整改事项、任务等需审核的
+    类别（DUBAN_REVIEW_KINDS）变为“已提交”，等待审核（item accept / item return）。"""
+    result, waiting = _submit(app_context(), item_id, at=at, now=now, files=files or [], note=note)
+    timing = "（逾期报送）" if result.late else "（按期）"
+    if waiting:
+        out.print(f"已提交事项 {item_id}{timing}，等待审核")
+    else:
+        out.print(f"已报送事项 {item_id}{timing}")
 
 
 @meeting_app.command("minutes")
 def meeting_minutes(
-    meeting_id: int = typer.Argument(..., help="会议事项编号"),
+    meeting_id: int = typer.Argument(..., help="会议事项 ID"),
     files: list[Path] = typer.Option(..., "--file", help="纪要文件，可重复"),
     at: str = typer.Option(None, "--at", help="提交时间（默认现在）"),
     note: str = typer.Option(None, "--note", help="说明"),
@@ -278,13 +299,13 @@ def meeting_minutes(
     ctx = app_context()
     with ctx.session() as session:
         minutes_id = meetings.minutes_item(session, meeting_id).id
-    result = _submit(ctx, minutes_id, at=at, now=now, files=files, note=note)  # type: ignore[arg-type]
+    result, _ = _submit(ctx, minutes_id, at=at, now=now, files=files, note=note)  # type: ignore[arg-type]
     out.print(f"已提交会议 {meeting_id} 的纪要" + ("（逾期）" if result.late else "（按期）"))
 
 
 @meeting_app.command("attend")
 def meeting_attend(
-    meeting_id: int = typer.Argument(..., help="会议事项编号"),
+    meeting_id: int = typer.Argument(..., help="会议事项 ID"),
     units: str = typer.Option(..., "--units", help="出席单位，逗号分隔"),
     absent: str = typer.Option(None, "--absent", help="缺席单位，逗号分隔"),
 ) -> None:
@@ -298,27 +319,35 @@ def meeting_attend(
 
 
 def stats(
-    year: int = typer.Option(..., "--year", help="年份"),
+    year: int = typer.Option(..., "--year", help="年份（四位，如 2026）"),
     month: int = typer.Option(None, "--month", help="月份"),
+    kind: str = typer.Option(None, "--kind",
+                             help="只统计该类别：整改事项 / 报送节点 / 会议 / 任务（默认除会议外全部）"),
     now: str = typer.Option(None, "--now", help=NOW_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """报送节点按期报送率：各单位应报、按期、迟报、未报、未到期，按报送率排名（考核）。"""
+    """按期完成率：各单位应报（已到期）、按期、迟报、未报、未到期，按完成率排名（考核；并列同名次）。"""
     ctx = app_context()
+    if not 2000 <= year <= 2100:
+        raise InputError("--year", year, "应为四位年份，如 2026")
     if month is not None and not 1 <= month <= 12:
         raise InputError("--month", month, "应为 1 到 12")
+    chosen = _choice(ItemKind, kind, "--kind")
+    kinds = (chosen,) if chosen else tuple(k for k in ItemKind if k is not ItemKind.MEETING)
     with ctx.session() as session:
-        rows = timeliness(session, year=year, month=month, now=ctx.now(now))
+        rows = timeliness(session, year=year, month=month, now=ctx.now(now), kinds=kinds)
     if as_json:
         print_json([r.as_dict() for r in rows])
         return
-    title = f"{year}年{f'{month}月' if month else ''}报送节点按期报送率"
-    table = Table("排名", "单位", "应报", "按期", "迟报", "未报", "未到期", "按期报送率", title=title)
-    for rank, r in enumerate(rows, start=1):
+    what = chosen.value if chosen else "督办事项"
+    title = f"{year}年{f'{month}月' if month else ''}{what}按期完成率"
+    grid = table("排名", "单位", "应报", "按期", "迟报", "未报", "未到期", "按期率", title=title)
+    for r in rows:
         rate = "—" if r.rate is None else f"{r.rate:.1%}"
-        table.add_row(str(rank), r.unit, str(r.due), str(r.on_time), str(r.late),
-                      str(r.missing), str(r.pending), rate)
-    out.print(table)
+        grid.add_row(str(r.rank or "—"), r.unit, str(r.due), str(r.on_time), str(r.late),
+                     str(r.missing), str(r.pending), rate)
+    out.print(grid)
+    out.print("应报只计已到期的；未到期的不计入按期率。按期率相同的单位名次相同。")
 
 
 def register(app: typer.Typer) -> None:

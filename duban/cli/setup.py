@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from duban import migrations
 from duban.cli.context import JSON_HELP, app_context, out, print_json
 from duban.cli.demo import is_empty, load_demo
+from duban.cli.tables import table as grid
 from models.records.units import add_person, list_people
 from models.store.events import snapshot
 
@@ -71,7 +71,7 @@ def person_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -
         print_json([snapshot(p, ["id", "name", "role", "email", "phone", "active"])
                     for p in people])
         return
-    table = Table("编号", "姓名", "角色", "邮箱", "电话", title=f"人员（共 {len(people)} 名）")
+    table = grid("编号", "姓名", "角色", "邮箱", "电话", title=f"人员（共 {len(people)} 名）")
     for p in people:
         table.add_row(str(p.id), p.name, p.role.value, p.email, p.phone or "")
     out.print(table)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from duban.cli.context import JSON_HELP, app_context, out, print_json
+from duban.cli.tables import table as grid
 from models.records.units import UnitInput, add_unit, list_units
 from models.store.events import snapshot
 
@@ -44,7 +44,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None
                   "leader_name", "leader_email"]
         print_json([snapshot(u, fields) for u in units])
         return
-    table = Table("编号", "单位名称", "类型", "联系人", "联系邮箱", "联系电话", "分管领导",
+    table = grid("编号", "单位名称", "类型", "联系人", "联系邮箱", "联系电话", "分管领导",
                   title=f"单位（共 {len(units)} 个）")
     for u in units:
         table.add_row(str(u.id), u.name, u.kind.value, u.contact_name, u.contact_email,

@@ -33,6 +33,12 @@ HOLIDAY_NAMES_ZH = {
 }
 
 
+def package_years() -> tuple[int, int]:
+    """The first and last years the chinesecalendar package knows (2004, 2026 in 1.11)."""
+    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    return min(years), max(years)
+
+
 class CalendarCoverageWarning(UserWarning):
     """A year's holidays are unknown; working days are guessed as Monday–Friday."""
 
@@ -48,6 +54,17 @@ def uncovered_year_message(year: int) -> str:
 def _warn(year: int) -> None:
     # _warn ← _build_year ← _year ← the public method ← its caller
     warnings.warn(uncovered_year_message(year), CalendarCoverageWarning, stacklevel=5)
+
+
+def next_year_notice(today: date, calendar: WorkCalendar) -> str | None:
+    """In December, what to tell supervisors when next year's holidays are still unknown
+    (deadlines and schedules for January would be counted Monday–Friday); else None."""
+    if today.month != 12 or calendar.is_covered(today.year + 1):
+        return None
+    year = today.year + 1
+    return (f"{year}年的法定节假日安排尚未载入系统，{year}年的完成时限和周期任务暂按周一至周五"
+            f"计算工作日。国务院办公厅发布{year}年节假日安排通知后，请及时运行 "
+            "duban calendar load 载入（duban calendar status 可查看日历覆盖情况）。")
 
 
 @dataclass(frozen=True)

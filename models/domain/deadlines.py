@@ -60,6 +60,25 @@ def workdays_overdue(
     return max(0, calendar.workdays_between(deadline.day, local_date(now, tz)))
 
 
+def workdays_late(
+    status: ItemStatus,
+    deadline: Deadline,
+    due_at: datetime,
+    completed_at: datetime | None,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    calendar: WorkCalendar,
+) -> int:
+    """逾期工作日 as a ledger shows it: for an open item, as of today (``workdays_overdue``);
+    for one done after its deadline, as of the day it was done; else 0."""
+    if status is ItemStatus.DONE:
+        if completed_at is None or completed_at <= due_at:
+            return 0
+        return max(0, calendar.workdays_between(deadline.day, local_date(completed_at, tz)))
+    return workdays_overdue(status, deadline, due_at, now=now, tz=tz, calendar=calendar)
+
+
 def light(
     status: ItemStatus,
     deadline: Deadline,

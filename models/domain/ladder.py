@@ -46,6 +46,28 @@ DEFAULT_LADDER: tuple[Rung, ...] = (
 )
 
 
+_STAGE_WORDS = {"due_today": "到期当天", "escalation": "督办", "circulation": "通报",
+                "meeting_day_before": "会前一个工作日", "meeting_hour_before": "会前1小时"}
+
+
+def stage_label(stage: str) -> str:
+    """A stage key as people read it: due_soon_3 → 到期前3个工作日, overdue#1 → 逾期第2次催办,
+    seq2 → 第2次变更通知, digest:2026-W49 → 2026年第49周周报; an unknown key as it is."""
+    if stage in _STAGE_WORDS:
+        return _STAGE_WORDS[stage]
+    key, _, number = stage.partition("#")
+    if key == "overdue":
+        return f"逾期第{int(number or 0) + 1}次催办" if number.isdigit() else "逾期催办"
+    if key.startswith("due_soon_") and key[9:].isdigit():
+        return f"到期前{key[9:]}个工作日"
+    if stage.startswith("seq") and stage[3:].isdigit():
+        return f"第{stage[3:]}次变更通知"
+    if stage.startswith("digest:") and "-W" in stage:
+        year, _, week = stage[7:].partition("-W")
+        return f"{year}年第{int(week)}周周报" if week.isdigit() else stage
+    return stage
+
+
 @dataclass(frozen=True)
 class Due:
     """One reminder an item is owed: the rung, which repetition, and when it came due."""

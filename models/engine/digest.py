@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from models.domain.calendar import next_year_notice
 from models.domain.enums import Light, OutboxStatus, PersonRole, ReminderKind
 from models.engine.config import EngineConfig
 from models.engine.mail_context import item_context
@@ -71,6 +72,7 @@ def queue_digest(engine: Engine, *, now: datetime, config: EngineConfig) -> int:
                   "正常": c[Light.GREEN.value]} for name, c in by_unit.items()),
                 key=lambda u: (-u["逾期"], -u["临期"], u["unit"])),
             "overdue": overdue,
+            "calendar_notice": next_year_notice(now.astimezone(config.tz).date(), calendar),
             "failed": [{"recipient": f.recipient, "subject": f"{f.reminder.value}：{f.title or ''}",
                         "error": f.last_error or ""} for f in failed],
         }

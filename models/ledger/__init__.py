@@ -17,6 +17,7 @@ problem is reported at once, and a file that imports once imports again as "unch
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,9 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.errors import Refused
+from models.ledger.changes import describe_plan, holiday_warnings
 from models.ledger.checking import DEFAULT_MAX_ROWS, ImportPlan, check_ledger
 from models.ledger.reading import open_ledger
 from models.ledger.writing import ImportResult, apply_plan, result_of
+from models.store.calendar_store import calendar_from_db
 
 __all__ = ["DEFAULT_MAX_ROWS", "ImportPlan", "ImportResult", "import_ledger"]
 
@@ -41,10 +44,12 @@ def import_ledger(session: Session, path: Path, *, actor: str, now: datetime, tz
     """
     with open_ledger(path) as ledger:
         plan = check_ledger(session, ledger, now=now, tz=tz, max_rows=max_rows)
+    said = {"changes": tuple(describe_plan(plan, tz)),
+            "warnings": tuple(holiday_warnings(plan, calendar_from_db(session)))}
     if dry_run:
-        return result_of(plan, dry_run=True)
+        return replace(result_of(plan, dry_run=True), **said)
     try:
-        return apply_plan(session, plan, actor=actor, now=now, tz=tz)
+        return replace(apply_plan(session, plan, actor=actor, now=now, tz=tz), **said)
     except IntegrityError as exc:
         # Someone added the same 编号 or unit between the check and the write (PostgreSQL;
         # SQLite's write lock, taken at the first read, rules it out). The caller rolls back.

@@ -59,6 +59,8 @@ class ItemChange:
     fields: dict[str, Any]  # for items.update_item: unit by name, deadline as Deadline
     close: ItemStatus | None = None  # 已办结 or 已撤销, after the fields are updated
     completed_at: datetime | None = None
+    code: str = ""
+    before: dict[str, Any] = field(default_factory=dict)  # the changed fields' current values
 
 
 @dataclass
@@ -207,12 +209,17 @@ def _plan_item(plan: ImportPlan, sheet: SheetReader, row: ItemRow, item: Any,
         if not changed and status is item.status and not completion_moved:
             plan.unchanged_items += 1
         return
+    before = {**{k: current[k] for k in changed}, "status": item.status,
+              "completed_at": item.completed_at}
     if status.is_closed:
-        plan.changed_items.append(ItemChange(item.id, row.row, changed, status, completed))
+        plan.changed_items.append(ItemChange(item.id, row.row, changed, status, completed,
+                                             item.code, before))
     elif status is not item.status:
-        plan.changed_items.append(ItemChange(item.id, row.row, {**changed, "status": status}))
+        plan.changed_items.append(ItemChange(item.id, row.row, {**changed, "status": status},
+                                             code=item.code, before=before))
     elif changed:
-        plan.changed_items.append(ItemChange(item.id, row.row, changed))
+        plan.changed_items.append(ItemChange(item.id, row.row, changed, code=item.code,
+                                             before=before))
     else:
         plan.unchanged_items += 1
 

@@ -42,6 +42,7 @@ from models.ledger.styling import (
     append_row,
     choices,
     finish,
+    fit_widths,
     list_validation,
     make_cell,
     new_sheet,
@@ -104,10 +105,9 @@ def _item_validations(ws, rows: int, units: int) -> None:
     list_validation(ws, ITEM_LAYOUT, "unit", f"'{UNIT_SHEET}'!$B$2:$B${last}", rows, warn=True)
 
 
-def _write_items(ws, pairs: list[tuple[Item, Unit]], clock: Clock,
-                 layout: list[Col] = ITEM_LAYOUT) -> None:
-    for number, (item, unit) in enumerate(pairs, start=1):
-        values = _item_values(item, unit, clock)
+def _write_items(ws, pairs: list[tuple[Item, Unit]], clock: Clock, layout: list[Col],
+                 all_values: list[dict[str, tuple[Any, str | None]]]) -> None:
+    for number, ((item, _), values) in enumerate(zip(pairs, all_values, strict=True), start=1):
         light = item_light(item, clock)
         row = []
         for column in layout:
@@ -122,29 +122,40 @@ def _write_items(ws, pairs: list[tuple[Item, Unit]], clock: Clock,
         append_row(ws, row, layout, number + 1)
 
 
-def _write_units(ws, units: list[Unit]) -> None:
+def _unit_values(unit: Unit) -> dict[str, tuple[Any, None]]:
+    return {c.key: ((getattr(unit, c.key).value if c.key == "kind" else getattr(unit, c.key)),
+                    None) for c in UNIT_LAYOUT[1:]}
+
+
+def _write_units(ws, units: list[Unit], layout: list[Col]) -> None:
     for number, unit in enumerate(units, start=1):
+        values = _unit_values(unit)
         row = [make_cell(ws, number, NUMBER)]
-        for column in UNIT_LAYOUT[1:]:
-            value = getattr(unit, column.key)
-            row.append(make_cell(ws, value.value if column.key == "kind" else value, column))
-        append_row(ws, row, UNIT_LAYOUT, number + 1)
+        for column in layout[1:]:
+            row.append(make_cell(ws, values[column.key][0], column))
+        append_row(ws, row, layout, number + 1)
 
 
-def _write_overdue(ws, pairs: list[tuple[Item, Unit]], clock: Clock) -> None:
-    for number, (item, unit) in enumerate(pairs, start=1):
-        data = item_row(item, unit, clock)
+def _overdue_values(pairs: list[tuple[Item, Unit]], clock: Clock) -> list[dict]:
+    rows = []
+    for item, unit in pairs:
         values = _item_values(item, unit, clock)
-        values[DAYS_OVERDUE] = (data["days_overdue"], None)
+        values[DAYS_OVERDUE] = (item_row(item, unit, clock)["days_overdue"], None)
+        rows.append(values)
+    return rows
+
+
+def _write_overdue(ws, layout: list[Col], all_values: list[dict]) -> None:
+    for number, values in enumerate(all_values, start=1):
         row = []
-        for column in OVERDUE_LAYOUT:
+        for column in layout:
             if column.key == ROW_NUMBER:
                 row.append(make_cell(ws, number, column))
                 continue
             value, fmt = values[column.key]
             row.append(make_cell(ws, value, column, fmt=fmt,
                                  light=Light.RED if column.key == DAYS_OVERDUE else None))
-        append_row(ws, row, OVERDUE_LAYOUT, number + 1)
+        append_row(ws, row, layout, number + 1)
 
 
 def export_ledger(session: Session, path: Path, *, clock: Clock, unit: str | None = None,
@@ -170,26 +181,34 @@ def export_ledger(session: Session, path: Path, *, clock: Clock, unit: str | Non
     as_of = f"截至 {clock.now.astimezone(clock.tz):%Y-%m-%d %H:%M}"
 
     wb = Workbook(write_only=True)
-    items_ws = new_sheet(wb, ITEM_SHEET, ITEM_LAYOUT, heading=title, as_of=as_of, freeze="E2")
-    _write_items(items_ws, pairs, clock)
+    # Widths must be set before the first row streams out: measure every value first.
+    item_values = [_item_values(i, u, clock) for i, u in pairs]
+    layout = fit_widths(ITEM_LAYOUT, item_values)
+    items_ws = new_sheet(wb, ITEM_SHEET, layout, heading=title, as_of=as_of, freeze="E2")
+    _write_items(items_ws, pairs, clock, layout, item_values)
     _item_validations(items_ws, len(pairs), len(units))
-    finish(items_ws, ITEM_LAYOUT, len(pairs))
+    finish(items_ws, layout, len(pairs))
 
-    units_ws = new_sheet(wb, UNIT_SHEET, UNIT_LAYOUT, heading="责任单位", as_of=as_of, freeze="C2")
-    _write_units(units_ws, units)
-    list_validation(units_ws, UNIT_LAYOUT, "kind", choices(UnitKind), len(units))
-    finish(units_ws, UNIT_LAYOUT, len(units))
+    unit_layout = fit_widths(UNIT_LAYOUT, (_unit_values(u) for u in units))
+    units_ws = new_sheet(wb, UNIT_SHEET, unit_layout, heading="责任单位", as_of=as_of, freeze="C2")
+    _write_units(units_ws, units, unit_layout)
+    list_validation(units_ws, unit_layout, "kind", choices(UnitKind), len(units))
+    finish(units_ws, unit_layout, len(units))
 
-    late_ws = new_sheet(wb, OVERDUE_SHEET, OVERDUE_LAYOUT, heading=f"{title}（逾期事项）",
-                     as_of=as_of, freeze="E2")
-    _write_overdue(late_ws, late, clock)
-    finish(late_ws, OVERDUE_LAYOUT, len(late))
+    late_values = _overdue_values(late, clock)
+    late_layout = fit_widths(OVERDUE_LAYOUT, late_values)
+    late_ws = new_sheet(wb, OVERDUE_SHEET, late_layout, heading=f"{title}（逾期事项）",
+                        as_of=as_of, freeze="E2")
+    _write_overdue(late_ws, late_layout, late_values)
+    finish(late_ws, late_layout, len(late))
 
     if uncoded:
-        uncoded_ws = new_sheet(wb, UNCODED_SHEET, UNCODED_LAYOUT, heading=f"{title}（无编号事项）",
-                            as_of=as_of, freeze="D2")
-        _write_items(uncoded_ws, uncoded, clock, UNCODED_LAYOUT)
-        finish(uncoded_ws, UNCODED_LAYOUT, len(uncoded))
+        uncoded_values = [_item_values(i, u, clock) for i, u in uncoded]
+        uncoded_layout = fit_widths(UNCODED_LAYOUT, uncoded_values)
+        uncoded_ws = new_sheet(wb, UNCODED_SHEET, uncoded_layout,
+                               heading=f"{title}（无编号事项）", as_of=as_of, freeze="D2")
+        _write_items(uncoded_ws, uncoded, clock, uncoded_layout, uncoded_values)
+        finish(uncoded_ws, uncoded_layout, len(uncoded))
     save(wb, path)
     return ExportSummary(items=len(pairs), units=len(units), overdue=len(late),
                          without_code=len(uncoded))

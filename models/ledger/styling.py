@@ -9,6 +9,7 @@ worked out here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
@@ -28,7 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from models.domain.enums import Light
 from models.domain.validation import xml_safe
-from models.errors import InputError
+from models.errors import InputError, os_error_words
 from models.ledger.columns import (
     DAYS_OVERDUE,
     ITEM_COLUMNS,
@@ -161,6 +162,50 @@ def text_width(text: str) -> float:
     return sum(1.9 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
 
 
+MAX_WIDTH = 40.0  # a column that would be wider wraps instead
+_FORMAT_WIDTH = {DATE_FORMAT: 10, MINUTE_FORMAT: 16, SECOND_FORMAT: 19}
+
+
+def shown_width(value: Any, fmt: str | None) -> float:
+    """How wide ``value`` prints, in column units (a formatted date by its format)."""
+    if value is None:
+        return 0.0
+    if fmt in _FORMAT_WIDTH:
+        return _FORMAT_WIDTH[fmt]
+    text = str(value)
+    if text.isascii() and "\n" not in text:  # codes, numbers: one column a character
+        return float(len(text))
+    return _text_lines_width(text)
+
+
+@functools.lru_cache(maxsize=4096)  # kinds, statuses, people and units repeat down a sheet
+def _text_lines_width(text: str) -> float:
+    return max((text_width(line) for line in text.split("\n")), default=0.0)
+
+
+def fit_widths(layout: list[Col], rows: Iterable[dict[str, tuple[Any, str | None]]]) -> list[Col]:
+    """The layout with each one-line column widened to its longest value (and header), so a
+    编号 like ZQ1-20261013-10 is never cut on paper; a column that would pass MAX_WIDTH wraps
+    at that width instead. Wrapping columns keep their widths (their rows grow instead)."""
+    widest = {c.key: text_width(c.header) + 2 for c in layout if not c.wrap}
+    for values in rows:
+        for key in widest:
+            if key in values:
+                width = shown_width(*values[key]) + 2
+                if width > widest[key]:
+                    widest[key] = width
+    fitted = []
+    for c in layout:
+        need = widest.get(c.key, 0.0)
+        if c.wrap or need <= c.width:
+            fitted.append(c)
+        elif need <= MAX_WIDTH:
+            fitted.append(Col(c.key, c.header, math.ceil(need), c.wrap))
+        else:
+            fitted.append(Col(c.key, c.header, MAX_WIDTH, True))
+    return fitted
+
+
 def fit_height(ws, row_number: int, cells: list[WriteOnlyCell], layout: list[Col]) -> None:
     """Give a row the height its wrapped text needs. Set here because write-only rows carry
     no measurements, and LibreOffice shows rows without a height on one line."""
@@ -209,7 +254,7 @@ def save(wb: Workbook, path: Path) -> None:
         temporary.write_bytes(buffer.getvalue())
         os.replace(temporary, path)
     except OSError as exc:
-        raise InputError("文件", str(path), f"无法写入（{exc.strerror or exc}）") from None
+        raise InputError("文件", str(path), f"无法写入（{os_error_words(exc)}）") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

@@ -45,6 +45,8 @@ class ImportResult:
     items_unchanged: int
     ignored_columns: tuple[str, ...] = ()
     dry_run: bool = False
+    changes: tuple[str, ...] = ()  # each unit and item added or changed, field by field
+    warnings: tuple[str, ...] = ()  # e.g. deadlines on days off (imported as written)
 
     @property
     def changed(self) -> bool:
@@ -84,7 +86,8 @@ def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, now: datetime,
         "deadline_time": deadline.at, "due_at": deadline.ends_at(tz),
         "status": ItemStatus.NOT_STARTED if status.is_closed else status,
         "completed_at": None, "template_id": None, "parent_id": None,
-        "ics_sequence": 0, "created_at": now, "updated_at": now,
+        "ics_sequence": 0, "acked_at": None, "acked_by": None, "original_due_at": None,
+        "created_at": now, "updated_at": now,
     }
 
 

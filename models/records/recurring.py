@@ -10,38 +10,29 @@ anything with a submission, a note or a sent reminder, alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, delete, exists, not_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from models.domain import validation
-from models.domain.calendar import WorkCalendar
-from models.domain.deadlines import Deadline, local_date
-from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, UnitKind, parse_enum
+from models.domain.deadlines import local_date
+from models.domain.enums import ItemKind, UnitKind, parse_enum
 from models.domain.recurrence import Rule
 from models.errors import InputError, NotFound, Refused
-from models.store.calendar_store import calendar_from_db
-from models.store.db import session_scope
-from models.store.events import record_event, snapshot
-from models.store.next_actions import set_next_actions
-from models.store.tables import (
-    Item,
-    Outbox,
-    Person,
-    ProgressEntry,
-    Recurrence,
-    Submission,
-    Unit,
+from models.records.generation import (  # noqa: F401  (the recurring API in one place)
+    HORIZON_DAYS,
+    GenerationReport,
+    generate,
+    generate_all,
+    withdraw_future,
 )
+from models.store.events import record_event, snapshot
+from models.store.tables import Item, Person, Recurrence, Unit
 
-HORIZON_DAYS = 60
-HOLIDAY_MARGIN = timedelta(days=31)  # more than any run of days off moves a date
 RECURRING_KINDS = (ItemKind.SUBMISSION, ItemKind.MEETING, ItemKind.TASK)
-ITEM = Item.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -65,6 +56,7 @@ class TemplateInput:
     attendee_units: tuple[str, ...] = ()
     attendee_people: tuple[str, ...] = ()
     minutes_due_workdays: int | None = None
+    backfill: bool = False  # a start before today also makes the past occurrences (records)
 
 
 def _unit_id(session: Session, name: str, label: str) -> int:
@@ -139,7 +131,10 @@ def get_template(session: Session, template_id: int) -> Recurrence:
 
 def add_template(session: Session, data: TemplateInput, *, actor: str, now: datetime,
                  tz: ZoneInfo) -> Recurrence:
-    values = validate_template(session, data, today=local_date(now, tz))
+    today = local_date(now, tz)
+    values = validate_template(session, data, today=today)
+    if values["start_date"] < today and not data.backfill:
+        values["start_date"] = today  # nothing already past is invented (template_notices)
     template = Recurrence(**values, paused=False, generated_until=None,
                           created_at=now, updated_at=now)
     session.add(template)
@@ -147,6 +142,33 @@ def add_template(session: Session, data: TemplateInput, *, actor: str, now: date
     record_event(session, entity="recurrence", entity_id=template.id,  # type: ignore[arg-type]
                  action="create", actor=actor, at=now, after=snapshot(template))
     return template
+
+
+def target_units(session: Session, template: Recurrence) -> list[str]:
+    """The names of the units that owe the template's occurrences now."""
+    if template.item_kind is ItemKind.MEETING:
+        query = select(Unit.name).where(Unit.id == template.organiser_unit_id)
+    elif template.all_street_offices:
+        query = select(Unit.name).where(Unit.kind == UnitKind.STREET_OFFICE)
+    else:
+        query = select(Unit.name).where(col(Unit.id).in_(template.unit_ids))
+    return list(session.execute(query.order_by(Unit.id)).scalars())
+
+
+def template_notices(session: Session, template: Recurrence, data: TemplateInput, *,
+                     today: date) -> list[str]:
+    """What the person who made ``template`` from ``data`` should be told."""
+    notices = []
+    if data.start is not None and data.start < today and not data.backfill:
+        notices.append(f"开始日期 {data.start} 早于今天，已改为从今天（{today}）开始生成，"
+                       "不补生成过去的事项或会议；如确需补录历史，请加 --backfill")
+    elif data.start is not None and data.start < today:
+        notices.append(f"开始日期 {data.start} 早于今天：将补生成 {data.start} 以来的各期"
+                       "（已过期的会立即显示为逾期）")
+    if not target_units(session, template):
+        who = "街道办事处" if template.all_street_offices else "责任单位"
+        notices.append(f"目前没有{who}，暂不生成任何事项；新增{who}后，从下一期起自动生成")
+    return notices
 
 
 def occurrences_of(session: Session, template_id: int) -> list[tuple[Item, str]]:
@@ -160,54 +182,6 @@ def occurrences_of(session: Session, template_id: int) -> list[tuple[Item, str]]
 def list_templates(session: Session) -> list[Recurrence]:
     return list(session.execute(select(Recurrence).order_by(col(Recurrence.id))).scalars())
 
-
-def _acted_on(item):
-    """Someone or something acted on this item: it left 未开始, has a submission or progress,
-    or a message about it went further than pending (sent, sending, failed or withdrawn: those
-    rows are the record supervisors read, and they keep the item in place)."""
-    outbox = Outbox.__table__  # type: ignore[attr-defined]
-    return or_(
-        item.c.status != ItemStatus.NOT_STARTED.value,
-        exists().where(Submission.__table__.c.item_id == item.c.id),  # type: ignore[attr-defined]
-        exists().where(ProgressEntry.__table__.c.item_id == item.c.id),  # type: ignore[attr-defined]
-        exists().where(and_(outbox.c.item_id == item.c.id,
-                            outbox.c.status != OutboxStatus.PENDING.value)),
-    )
-
-
-def _untouched_future(template_id: int, today: date):
-    """Occurrences after today that nobody has acted on (nor on their minutes item): safe to
-    withdraw and regenerate."""
-    item, minutes = ITEM, ITEM.alias("minutes")
-    return and_(
-        item.c.template_id == template_id,
-        item.c.deadline_date > today,
-        not_(_acted_on(item)),
-        not_(exists().where(and_(minutes.c.parent_id == item.c.id, _acted_on(minutes)))),
-    )
-
-
-def withdraw_future(session: Session, template: Recurrence, *, actor: str, now: datetime,
-                    today: date, reason: str) -> int:
-    """Delete untouched future occurrences (and their minutes items); returns how many."""
-    ids = list(session.execute(select(ITEM.c.id).where(_untouched_future(template.id, today)))
-               .scalars())
-    if not ids:
-        return 0
-    children = list(session.execute(select(ITEM.c.id).where(ITEM.c.parent_id.in_(ids))).scalars())
-    doomed = ids + children
-    # The schedule first (deleting the items would cascade to it anyway): on PostgreSQL it
-    # waits for a sweep queueing for these items, whose rows the outbox delete then sees.
-    set_next_actions(session, [(item_id, None) for item_id in doomed])
-    outbox = Outbox.__table__  # type: ignore[attr-defined]
-    session.execute(delete(outbox).where(outbox.c.item_id.in_(doomed),
-                                         outbox.c.status == OutboxStatus.PENDING.value))
-    for item_id in doomed:
-        record_event(session, entity="item", entity_id=item_id, action="delete", actor=actor,
-                     at=now, after={"reason": reason})
-    session.execute(delete(ITEM).where(ITEM.c.id.in_(children)))
-    session.execute(delete(ITEM).where(ITEM.c.id.in_(ids)))
-    return len(ids)
 
 
 def update_template(session: Session, template_id: int, data: TemplateInput, *, actor: str,
@@ -257,150 +231,3 @@ def set_paused(session: Session, template_id: int, paused: bool, *, actor: str, 
                  action="pause" if paused else "resume", actor=actor, at=now,
                  before={"paused": not paused}, after={"paused": paused})
     return template, withdrawn
-
-
-# -- generation --------------------------------------------------------------------------------
-
-@dataclass
-class GenerationReport:
-    templates: int = 0
-    created: int = 0
-    minutes: int = 0
-
-
-def _window(template: Recurrence, today: date, horizon_days: int,
-            calendar: WorkCalendar) -> tuple[date, date] | None:
-    end = today + timedelta(days=horizon_days)
-    if template.lead_workdays is not None:
-        end = min(end, calendar.add_workdays(today, template.lead_workdays))
-    if template.end_date is not None:
-        end = min(end, template.end_date)
-    start = template.start_date
-    if template.generated_until is not None:
-        start = max(start, template.generated_until + timedelta(days=1))
-    return (start, end) if start <= end else None
-
-
-def _days_in_window(template: Recurrence, rule: Rule, window: tuple[date, date],
-                    calendar: WorkCalendar) -> list[date]:
-    """The occurrences a window owns: those whose actual (holiday-adjusted) date falls in it.
-
-    So consecutive windows, and regeneration after today, neither lose nor repeat an occurrence
-    whose nominal date lies on the other side of the edge (Friday 2 October → 8 October). The
-    template's start and end bound the nominal dates; the window reaching the end date is the
-    last, so it also owns what its final nominal dates move beyond it.
-    """
-    first = max(template.start_date, window[0] - HOLIDAY_MARGIN)
-    last = window[1] + HOLIDAY_MARGIN
-    final = template.end_date is not None and window[1] >= template.end_date
-    if template.end_date is not None:
-        last = min(last, template.end_date)
-    return [day for day in rule.occurrences(first, last, calendar)
-            if window[0] <= day and (final or day <= window[1])]
-
-
-def _assignees(template: Recurrence, street_offices: list[Unit],
-               units_by_id: dict[int, Unit]) -> list[Unit]:
-    if template.item_kind is ItemKind.MEETING:
-        return [units_by_id[template.organiser_unit_id]]  # type: ignore[index]
-    if template.all_street_offices:
-        return street_offices
-    return [units_by_id[i] for i in template.unit_ids if i in units_by_id]
-
-
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ITEM)
-    # Any unique key counts (the slot, the 编号, a meeting's one minutes item).
-    stmt = insert_.values(rows).on_conflict_do_nothing()
-    return list(session.execute(stmt.returning(ITEM.c.id)).scalars())
-
-
-def _occurrence_row(template: Recurrence, unit: Unit, day: date, *, now: datetime,
-                    tz: ZoneInfo) -> dict[str, Any]:
-    deadline = Deadline(day, template.due_time)
-    return {
-        # The 编号 names the slot (template, nominal day, unit): ledgers can carry the item,
-        # and an occurrence moved to another day keeps its slot from being generated again.
-        "code": f"ZQ{template.id}-{day:%Y%m%d}-{unit.id}",
-        "kind": template.item_kind.value, "title": template.name,
-        "detail": template.detail, "measure": None,
-        "source": template.source or f"周期任务：{template.name}",
-        "unit_id": unit.id, "person": unit.contact_name,
-        "deadline_date": day, "deadline_time": template.due_time,
-        "due_at": deadline.ends_at(tz), "status": ItemStatus.NOT_STARTED.value,
-        "completed_at": None, "created_at": now, "updated_at": now,
-        "template_id": template.id, "parent_id": None, "ics_sequence": 0,
-    }
-
-
-def _minutes_row(template: Recurrence, meeting_id: int, day: date, *, now: datetime,
-                 tz: ZoneInfo, calendar: WorkCalendar, organiser: Unit) -> dict[str, Any]:
-    due = calendar.add_workdays(day, template.minutes_due_workdays or 0)
-    return {
-        "code": f"ZQ{template.id}-{day:%Y%m%d}-JY",
-        "kind": ItemKind.TASK.value, "title": f"{template.name}会议纪要",
-        "detail": f"{day.isoformat()} {template.name} 的会议纪要", "measure": None,
-        "source": f"会议纪要：{template.name}", "unit_id": organiser.id,
-        "person": organiser.contact_name, "deadline_date": due, "deadline_time": None,
-        "due_at": Deadline(due).ends_at(tz), "status": ItemStatus.NOT_STARTED.value,
-        "completed_at": None, "created_at": now, "updated_at": now,
-        "template_id": None, "parent_id": meeting_id, "ics_sequence": 0,
-    }
-
-
-def generate(session: Session, *, now: datetime, tz: ZoneInfo, calendar: WorkCalendar,
-             horizon_days: int = HORIZON_DAYS, actor: str = "duban") -> GenerationReport:
-    """Create the occurrences due up to the horizon that do not exist yet."""
-    report = GenerationReport()
-    today = local_date(now, tz)
-    units = list(session.execute(select(Unit)).scalars())
-    units_by_id = {u.id: u for u in units}
-    street_offices = [u for u in units if u.kind is UnitKind.STREET_OFFICE]
-    templates = session.execute(select(Recurrence).where(col(Recurrence.paused).is_(False))).scalars()
-    for template in list(templates):
-        window = _window(template, today, horizon_days, calendar)
-        if window is None:
-            continue
-        report.templates += 1
-        rule = Rule.from_json(template.rule)
-        days = _days_in_window(template, rule, window, calendar)
-        assignees = _assignees(template, street_offices, units_by_id)
-        rows = [_occurrence_row(template, unit, day, now=now, tz=tz)
-                for day in days for unit in assignees]
-        created = _insert_ignoring_duplicates(session, rows)
-        report.created += len(created)
-        if created and template.item_kind is ItemKind.MEETING and \
-                template.minutes_due_workdays is not None:
-            organiser = units_by_id[template.organiser_unit_id]  # type: ignore[index]
-            meetings = session.execute(
-                select(ITEM.c.id, ITEM.c.deadline_date).where(ITEM.c.id.in_(created))).all()
-            minutes = [_minutes_row(template, m.id, m.deadline_date, now=now, tz=tz,
-                                    calendar=calendar, organiser=organiser) for m in meetings]
-            made = _insert_ignoring_duplicates(session, minutes)
-            report.minutes += len(made)
-            created += made
-        set_next_actions(session, [(item_id, now) for item_id in created], new=True)
-        for item_id in created:
-            record_event(session, entity="item", entity_id=item_id, action="create",
-                         actor=actor, at=now, after={"template_id": template.id})
-        session.execute(
-            update(Recurrence.__table__)  # type: ignore[attr-defined]
-            .where(Recurrence.__table__.c.id == template.id,  # type: ignore[attr-defined]
-                   or_(Recurrence.__table__.c.generated_until.is_(None),  # type: ignore[attr-defined]
-                       Recurrence.__table__.c.generated_until < window[1]))  # type: ignore[attr-defined]
-            .values(generated_until=window[1])
-        )
-        session.expire(template, ["generated_until"])  # read afresh by whoever looks next
-    return report
-
-
-def generate_all(engine: Engine, *, now: datetime, tz: ZoneInfo,
-                 horizon_days: int = HORIZON_DAYS) -> GenerationReport:
-    with session_scope(engine) as session:
-        return generate(session, now=now, tz=tz, calendar=calendar_from_db(session),
-                        horizon_days=horizon_days)
-
-

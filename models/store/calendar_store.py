@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
 
 from models.domain import validation
 from models.domain.calendar import DayOverride, WorkCalendar
@@ -21,6 +23,33 @@ from models.store.tables import CalendarDay
 COLUMNS = ("日期", "类型", "名称")
 MAX_FILE_BYTES = 1 << 20  # a year's notice is a few dozen lines
 KINDS = {"休": False, "班": True}
+
+
+@dataclass(frozen=True)
+class LoadedYear:
+    """A year's overrides as loaded by ``duban calendar load``."""
+
+    year: int
+    days_off: int
+    workdays: int
+    loaded_at: datetime
+
+
+def loaded_years(session: Session) -> list[LoadedYear]:
+    """The years with overrides, oldest first, with their counts and last load time."""
+    year = func.strftime("%Y", CalendarDay.day) if session.get_bind().dialect.name == "sqlite" \
+        else func.extract("year", CalendarDay.day)
+    rows = session.execute(
+        select(year, func.sum(case((col(CalendarDay.workday).is_(False), 1), else_=0)),
+               func.sum(case((col(CalendarDay.workday).is_(True), 1), else_=0)),
+               func.max(CalendarDay.loaded_at))
+        .group_by(year).order_by(year))
+    return [LoadedYear(int(y), off, work, at) for y, off, work, at in rows]
+
+
+def year_is_covered(session: Session, year: int) -> bool:
+    """True when the year's holidays are known: the package covers it or overrides are loaded."""
+    return calendar_from_db(session).is_covered(year)
 
 
 def calendar_from_db(session: Session, **kwargs) -> WorkCalendar:

@@ -21,6 +21,17 @@ def psycopg_url(url: str) -> str:
     return url
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist yet (connecting would create an
+    empty one); None for an existing file, memory or another database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine with the pragmas duban relies on; creates a SQLite file's folder."""
     parsed = make_url(url)

@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-from models.errors import InputError, quote
+from models.errors import InputError, os_error_words, quote
 
 PATH_CHARS = 300
 
@@ -34,7 +34,7 @@ def open_regular(path: Path, *, field: str) -> int:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse(field, path, "是符号链接，不予读取：请直接指定文件本身") from None
-        raise _refuse(field, path, f"无法读取（{exc.strerror}）") from None
+        raise _refuse(field, path, f"无法读取（{os_error_words(exc)}）") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise _refuse(field, path, "不是普通文件（是目录、设备或管道）")
@@ -56,7 +56,7 @@ def read_regular_file(path: Path, *, max_bytes: int, field: str) -> bytes:
         try:
             data = file.read(max_bytes + 1)
         except OSError as exc:
-            raise _refuse(field, path, f"无法读取（{exc.strerror}）") from None
+            raise _refuse(field, path, f"无法读取（{os_error_words(exc)}）") from None
     if len(data) > max_bytes:  # it grew while being read
         raise too_big(path, len(data), max_bytes, field)
     return data

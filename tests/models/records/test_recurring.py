@@ -102,7 +102,9 @@ def template(name: str = "周汇报", *, kind: str = "报送节点", rule: Rule 
 
 
 def add(session, data: TemplateInput, now: str = "2026-11-02 09:00") -> Recurrence:
-    return add_template(session, data, actor="test", now=at(now), tz=TZ)
+    """Past starts here record history (--backfill); tests/models/records/test_schedules_follow
+    covers a past start without it."""
+    return add_template(session, replace(data, backfill=True), actor="test", now=at(now), tz=TZ)
 
 
 def gen(session, now: str, **kw):

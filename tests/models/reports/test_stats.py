@@ -62,33 +62,44 @@ def ledger(session):
     return session
 
 
-def row(unit, due, on_time, late, missing, pending, rate) -> UnitTimeliness:
-    return UnitTimeliness(unit, due, on_time, late, missing, pending, rate)
+def row(unit, due, on_time, late, missing, pending, rate, rank=None) -> UnitTimeliness:
+    return UnitTimeliness(unit, due, on_time, late, missing, pending, rate, rank=rank)
+
+
+YF = "优抚褒扬科"
+
+
+def idle(*units: str) -> list[UnitTimeliness]:
+    """Units with nothing in the period: listed (every unit is), with zeros and no rank."""
+    return [row(u, 0, 0, 0, 0, 0, None) for u in units]
 
 
 def test_december_per_unit_best_rate_first(ledger):
     assert timeliness(ledger, year=2026, month=12, now=NOW) == [
-        row(C, 1, 1, 0, 0, 0, 1.0),
-        row(A, 3, 1, 1, 0, 1, 0.5),  # ties on rate: fewer missing first
-        row(B, 3, 1, 0, 1, 1, 0.5),
-        row(D, 1, 0, 0, 0, 1, None),  # nothing due yet: no rate, ranked last
+        row(C, 1, 1, 0, 0, 0, 1.0, 1),
+        row(A, 2, 1, 1, 0, 1, 0.5, 2),  # ties on rate share the rank; fewer missing first
+        row(B, 2, 1, 0, 1, 1, 0.5, 2),  # 应报 counts only what was due: not the 12-21 node
+        row(D, 0, 0, 0, 0, 1, None),  # nothing due yet: no rate, no rank, last
+        *idle(YF),
     ]
 
 
 def test_the_year_2026(ledger):
     assert timeliness(ledger, year=2026, month=None, now=NOW) == [
-        row(C, 1, 1, 0, 0, 0, 1.0),
-        row(A, 4, 2, 1, 0, 1, 0.6667),
-        row(B, 4, 1, 1, 1, 1, 0.3333),
-        row(D, 1, 0, 0, 0, 1, None),
+        row(C, 1, 1, 0, 0, 0, 1.0, 1),
+        row(A, 3, 2, 1, 0, 1, 0.6667, 2),
+        row(B, 3, 1, 1, 1, 1, 0.3333, 3),
+        row(D, 0, 0, 0, 0, 1, None),
+        *idle(YF),
     ]
 
 
 def test_november_and_an_empty_month(ledger):
     assert timeliness(ledger, year=2026, month=11, now=NOW) == [
-        row(A, 1, 1, 0, 0, 0, 1.0), row(B, 1, 0, 1, 0, 0, 0.0)]
-    assert timeliness(ledger, year=2026, month=10, now=NOW) == []
-    assert timeliness(ledger, year=2027, month=1, now=NOW) == [row(B, 1, 0, 0, 0, 1, None)]
+        row(A, 1, 1, 0, 0, 0, 1.0, 1), row(B, 1, 0, 1, 0, 0, 0.0, 2), *idle(C, D, YF)]
+    assert timeliness(ledger, year=2026, month=10, now=NOW) == idle(A, B, C, D, YF)
+    assert timeliness(ledger, year=2027, month=1, now=NOW) == [
+        row(B, 0, 0, 0, 0, 1, None), *idle(A, C, D, YF)]
 
 
 def test_missing_starts_just_after_the_deadline(ledger):
@@ -113,7 +124,19 @@ def test_handing_in_a_missing_node_late_counts_it_late(ledger):
 
 def test_another_kind_can_be_counted(ledger):
     assert timeliness(ledger, year=2026, month=12, now=NOW, kind=ItemKind.RECTIFICATION) == [
-        row(A, 1, 0, 1, 0, 0, 0.0)]
+        row(A, 1, 0, 1, 0, 0, 0.0, 1), *idle(B, C, D, YF)]
+
+
+def test_every_kind_at_once(ledger):
+    """December over every kind: A's late rectification item and 优抚褒扬科's task count too."""
+    got = {r.unit: r for r in timeliness(ledger, year=2026, month=12, now=NOW, kind=None)}
+    assert (got[A].due, got[A].late) == (3, 2)
+    assert (got[YF].due, got[YF].missing, got[YF].rate) == (1, 1, 0.0)
+
+
+def test_ties_share_a_rank_and_the_next_skips(ledger):
+    ranks = [(r.unit, r.rank) for r in timeliness(ledger, year=2026, month=12, now=NOW)]
+    assert ranks[:3] == [(C, 1), (A, 2), (B, 2)]
 
 
 @pytest.mark.parametrize(("year", "month", "expected"), [
@@ -127,5 +150,32 @@ def test_periods(year, month, expected):
 
 
 def test_rows_as_dicts_for_json():
-    assert row(A, 3, 1, 1, 0, 1, 0.5).as_dict() == {
-        "unit": A, "due": 3, "on_time": 1, "late": 1, "missing": 0, "pending": 1, "rate": 0.5}
+    assert row(A, 2, 1, 1, 0, 1, 0.5, 2).as_dict() == {
+        "unit": A, "due": 2, "on_time": 1, "late": 1, "missing": 0, "pending": 1, "rate": 0.5,
+        "extended": 0, "rank": 2}
+
+
+def test_extended_items_are_judged_by_their_original_deadline(session):
+    """考核 keeps the original deadline: an item extended and done by the new deadline but after
+    the original counts late; one waiting for 审核 counts as pending, not missing."""
+    from models.records import extensions, loop
+
+    make_unit(session, A, "街道办事处", contact_email="jiedao01@example.org")
+    rect = "整改事项"
+    extended = node(session, A, "2026-12-04", kind=rect)
+    request = extensions.request_extension(session, extended, to="2026-12-11", reason="协调中",
+                                           actor="站长", now=at("2026-12-01 10:00"), tz=TZ)
+    extensions.approve_extension(session, request.id, actor="张敏", now=at("2026-12-01 11:00"),
+                                 tz=TZ)
+    submit(session, extended, at=at("2026-12-10 10:00"), by="站长", note="已整改", files=[],
+           actor="站长", now=at("2026-12-10 10:00"))
+    loop.accept(session, extended, actor="张敏", now=at("2026-12-10 11:00"))
+    done = session.get(Item, extended)
+    assert done.completed_at <= done.due_at  # on time by the deadline in force
+    waiting = node(session, A, "2026-12-08", kind=rect)
+    submit(session, waiting, at=at("2026-12-07 10:00"), by="站长", note="已整改", files=[],
+           actor="站长", now=at("2026-12-07 10:00"))
+    session.flush()
+    [stats] = timeliness(session, year=2026, month=12, now=NOW, kind=ItemKind.RECTIFICATION)
+    assert (stats.due, stats.on_time, stats.late, stats.missing, stats.pending, stats.extended) == (
+        1, 0, 1, 0, 1, 1)

@@ -300,3 +300,16 @@ def test_a_failed_first_load_leaves_the_table_empty(engine, write):
         load(engine, write("日期,类型,名称\n2027-01-01,休,元旦\n2027-01-02,X,元旦\n"))
     assert stored(engine) == []
     assert calendar_events(engine) == []
+
+
+def test_loaded_years_count_each_years_days_and_last_load(session):
+    from models.store.calendar_store import LoadedYear, loaded_years, year_is_covered
+
+    first = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    save_overrides(session, [DayOverride(date(2027, 1, 1), False, "元旦"),
+                             DayOverride(date(2027, 2, 6), True, "春节")], actor="t", now=first)
+    later = first + timedelta(days=3)
+    save_overrides(session, [DayOverride(date(2028, 1, 1), False, "元旦")], actor="t", now=later)
+    session.flush()
+    assert loaded_years(session) == [LoadedYear(2027, 1, 1, first), LoadedYear(2028, 1, 0, later)]
+    assert year_is_covered(session, 2027) and not year_is_covered(session, 2029)
