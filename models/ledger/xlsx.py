@@ -392,16 +392,19 @@ class _SheetReader:
             self.row_size = 0
 
     def text(self, data: str) -> None:
-        if self.collect is not None:
-            self.size += len(data)
-            self.row_size += len(data)
-            if self.size > MAX_CELL_CHARS:
-                raise WorkbookError(f"{self._where()}的单元格超过 Excel 的上限"
-                                    f"（{MAX_CELL_CHARS} 个字符）")
-            if self.row_size > self.row_chars:
-                raise WorkbookError(f"{self._where(-1)}的内容超过 {self.row_chars} 个字符",
-                                    damaged=False)
-            self.collect.append(data)
+        collect = self.collect
+        if collect is not None:
+            size = len(data)
+            self.size += size
+            self.row_size += size
+            if self.size > MAX_CELL_CHARS or self.row_size > self.row_chars:
+                self._too_long()
+            collect.append(data)
+
+    def _too_long(self) -> None:
+        if self.size > MAX_CELL_CHARS:
+            raise WorkbookError(f"{self._where()}的单元格超过 Excel 的上限（{MAX_CELL_CHARS} 个字符）")
+        raise WorkbookError(f"{self._where(-1)}的内容超过 {self.row_chars} 个字符", damaged=False)
 
     def end(self, name: str) -> None:
         name = _LOCAL.get(name) or _local_cached(name)
@@ -451,7 +454,8 @@ class _SheetReader:
         if len(raw) > 400:  # Excel keeps 15 digits; int() of thousands of digits is refused anyway
             raise WorkbookError(f"{self._where()}的数值 “{quote(raw, 20)}”不是有效数字")
         number = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-        if self.style is not None and _int(self.style, -1) in self.dates:
+        style = self.style
+        if style is not None and len(style) < 10 and int(style) in self.dates:
             try:
                 return from_excel(number, self.epoch)
             except (OverflowError, ValueError):

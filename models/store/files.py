@@ -29,8 +29,6 @@ def open_regular(path: Path, *, field: str) -> int:
     symbolic link, or not a regular file (a directory, a device, a pipe)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise _refuse(field, path, "不存在") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse(field, path, "是符号链接，不予读取：请直接指定文件本身") from None

@@ -63,14 +63,16 @@ def test_a_full_disk_stops_the_command_and_writes_nothing(tmp_path):
 
 
 def test_a_really_full_file_system(tmp_path):
-    """ENOSPC itself, on a 512 KiB tmpfs mounted in a user namespace of its own."""
+    """ENOSPC itself: a tmpfs mounted in a user namespace of its own, filled up to 64 KiB."""
     if shutil.which("unshare") is None or subprocess.run(
             ["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True).returncode:
         pytest.skip("no user namespaces here: test_a_full_disk_… covers the same path with RLIMIT_FSIZE")
     home = tmp_path / "home"
     home.mkdir()
-    script = (f"mount -t tmpfs -o size=512k tmpfs {home} && export DUBAN_HOME={home} && "
-              f"{DUBAN} init >/dev/null && {{ {DUBAN} demo; echo \"demo=$?\"; {DUBAN} unit list --json; }}")
+    script = (f"mount -t tmpfs -o size=8m tmpfs {home} && export DUBAN_HOME={home} && "
+              f"{DUBAN} init >/dev/null && {{ cat /dev/zero > {home}/filler 2>/dev/null; "
+              f"truncate -s -64K {home}/filler; {DUBAN} demo; echo \"demo=$?\"; "
+              f"rm {home}/filler; {DUBAN} unit list --json; }}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
     result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
                             env=env, capture_output=True, timeout=120)
