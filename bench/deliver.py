@@ -62,8 +62,8 @@ CONNECTIONS = 4  # SmtpTransport's default pool size, used by every figure
 # -- data ----------------------------------------------------------------------------------------
 
 
-def load(engine: Engine, n: int) -> None:
-    """Migrate, add units and ``n`` items, sweep once: ``n`` pending outbox rows."""
+def load(engine: Engine, n: int, units: int = UNITS) -> None:
+    """Migrate, add ``units`` units and ``n`` items, sweep once: ``n`` pending outbox rows."""
     from models.domain.deadlines import Deadline
     from models.engine.reminders import sweep
     from models.store.next_actions import NEXT_ACTION
@@ -77,7 +77,7 @@ def load(engine: Engine, n: int) -> None:
             {"name": f"单位{u:04d}", "kind": "科室", "contact_name": f"联系人{u}",
              "contact_email": f"contact{u:04d}@bench.example.org", "leader_name": f"领导{u}",
              "leader_email": f"leader{u:04d}@bench.example.org", "created_at": t0,
-             "updated_at": t0} for u in range(UNITS)])
+             "updated_at": t0} for u in range(units)])
         unit_ids = conn.execute(select(unit.c.id)).scalars().all()
         rows = []
         for i in range(n):
@@ -86,7 +86,7 @@ def load(engine: Engine, n: int) -> None:
                 "kind": "整改事项", "title": f"关于落实第{i}号督办事项的整改工作",
                 "detail": "按照上级要求逐项整改，按期报送进展。",
                 "measure": "建立台账，明确责任人和完成时限。",
-                "source": "区委督查室", "unit_id": unit_ids[i % UNITS], "person": f"责任人{i % 50}",
+                "source": "区委督查室", "unit_id": unit_ids[i % units], "person": f"责任人{i % 50}",
                 "deadline_date": deadline, "deadline_time": None,
                 "due_at": Deadline(deadline).ends_at(SHANGHAI), "status": "进行中",
                 "created_at": t0, "updated_at": t0})
@@ -162,14 +162,21 @@ def _warm_templates() -> None:
     for name in ("due_soon", "overdue"):
         render_email(name, context, sender=SENDER, to=["a@bench.example.org"],
                      message_id="<warm@bench.example.org>")
+    listed = {"items": [{**item, "link": None, "unit_contact": "c", "leader": None}] * 2,
+              "count": 2, "units": ["u"], "contacts": ["c"], "bureau": "b",
+              "now": "2026-06-02 10:00", "recipient_name": "r"}
+    for name in ("due_soon_list", "overdue_list"):
+        render_email(name, listed, sender=SENDER, to=["a@bench.example.org"],
+                     message_id="<warm@bench.example.org>")
 
 
 def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes, list[str]]]:
     """Every queued message rendered exactly as delivery renders it (claimed, with its item's
-    context, the same way; the outbox is reset after the run)."""
+    context, and grouped into letters the same way; the outbox is reset after the run)."""
     from models.store.calendar_store import calendar_from_db
     from models.store.db import session_scope
-    from notifications.delivery import claim_messages, render_row
+    from notifications.delivery import claim_messages
+    from notifications.letters import letters, render_letter
 
     with session_scope(engine) as session:
         calendar = calendar_from_db(session)
@@ -178,8 +185,8 @@ def _prerender(engine: Engine) -> list[tuple[str, list[str], bytes, list[str]]]:
     if missing:
         raise RuntimeError(f"{len(missing)} claimed rows have no item")
     messages = []
-    for row in rows:
-        message = render_row(row, sender=SENDER)
+    for letter in letters(rows):
+        message = render_letter(letter, sender=SENDER)
         messages.append((message.sender, list(message.recipients), *_form(message)))
     return messages
 
@@ -202,7 +209,8 @@ async def _raw(messages: list[tuple[str, list[str], bytes, list[str]]], host: st
     return sum(await asyncio.gather(*(connection() for _ in range(CONNECTIONS))))
 
 
-async def _deliver(engine: Engine, transport) -> int:
+async def _deliver(engine: Engine, transport) -> tuple[int, int]:
+    """(messages, reminders) sent."""
     from notifications.delivery import deliver
 
     try:
@@ -211,7 +219,7 @@ async def _deliver(engine: Engine, transport) -> int:
         await transport.close()
     if report.retried or report.failed:
         raise RuntimeError(f"delivery had failures: {report}")
-    return report.sent
+    return getattr(report, "messages", report.sent), report.sent
 
 
 def child(url: str, mode: str, host: str, port: str) -> None:
@@ -227,14 +235,14 @@ def child(url: str, mode: str, host: str, port: str) -> None:
     rss_before = current_rss_mb()
     start = time.time()
     if mode == "raw":
-        sent = asyncio.run(_raw(messages, host, int(port)))
+        sent, reminders = asyncio.run(_raw(messages, host, int(port))), None
     elif mode == "per_message":
-        sent = asyncio.run(_deliver(engine, PerMessageTransport(host, int(port))))
+        sent, reminders = asyncio.run(_deliver(engine, PerMessageTransport(host, int(port))))
     else:
-        sent = asyncio.run(_deliver(engine, SmtpTransport(host=host, port=int(port))))
+        sent, reminders = asyncio.run(_deliver(engine, SmtpTransport(host=host, port=int(port))))
     end = time.time()
-    emit({"sent": sent, "start": start, "end": end, "peak_rss_mb": peak_rss_mb(),
-          "rss_before_mb": rss_before})
+    emit({"sent": sent, "reminders": reminders, "start": start, "end": end,
+          "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before})
     engine.dispose()
 
 
@@ -289,7 +297,9 @@ def run_figure(url: str, mode: str, sink: Sink, procs: int = 1) -> dict:
                 c.wait()
     seconds = max(r["end"] for r in results) - min(r["start"] for r in results)
     sent = sum(r["sent"] for r in results)
-    return {"sent": sent, "seconds": seconds, "rate": sent / seconds,
+    reminders = None if results[0]["reminders"] is None else sum(r["reminders"] for r in results)
+    return {"sent": sent, "reminders": reminders, "seconds": seconds, "rate": sent / seconds,
+            "reminder_rate": None if reminders is None else reminders / seconds,
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
 
 
@@ -297,10 +307,10 @@ FIGURES = [("pooled", "pooled", 1), ("pooled ×2", "pooled", 2),
            ("per message", "per_message", 1), ("raw", "raw", 1)]
 
 
-def bench_backend(name: str, make_db, n: int, runs: int, sink: Sink) -> dict:
+def bench_backend(name: str, make_db, n: int, runs: int, sink: Sink, units: int = UNITS) -> dict:
     with make_db() as url:
         engine = db.make_engine(url)
-        load(engine, n)
+        load(engine, n, units)
         measured: dict[str, list[dict]] = {label: [] for label, _, _ in FIGURES}
         for _ in range(runs):
             for label, mode, procs in FIGURES:
@@ -310,11 +320,15 @@ def bench_backend(name: str, make_db, n: int, runs: int, sink: Sink) -> dict:
                 stats = sink.command("stats")
                 assert stats is not None
                 sent = n if mode == "raw" else sent_count(engine)
-                if (result["sent"], stats["messages"], stats["distinct_ids"], sent) != (n, n, n, n):
-                    raise RuntimeError(f"{label}: expected {n} messages, got {result}, {stats}, "
-                                       f"{sent} rows sent")
+                m = result["sent"]  # messages: fewer than reminders when lists are sent
+                if (stats["messages"], stats["distinct_ids"], stats["duplicates"], sent) != (
+                        m, m, 0, n) or result["reminders"] not in (None, n):
+                    raise RuntimeError(f"{label}: expected {n} reminders in {m} distinct messages, "
+                                       f"got {result}, {stats}, {sent} rows sent")
+                if mode == "raw":  # the same messages as delivery sends, rendered beforehand
+                    result["reminders"], result["reminder_rate"] = n, n / result["seconds"]
                 result["connections"] = stats["connections"]
-                result["bytes_per_message"] = stats["bytes"] / n
+                result["bytes_per_message"] = stats["bytes"] / m
                 result["bodies"] = stats["bodies"]
                 measured[label].append(result)
         engine.dispose()
@@ -323,14 +337,15 @@ def bench_backend(name: str, make_db, n: int, runs: int, sink: Sink) -> dict:
         best = max(results, key=lambda r: r["rate"])
         figures[label] = {**best, "median_rate": statistics.median(r["rate"] for r in results),
                           "runs": len(results)}
-    _print(name, n, figures)
+    _print(f"{name}, {units:,} recipients", n, figures)
     return figures
 
 
 def _print(name: str, n: int, figures: dict) -> None:
     for label, f in figures.items():
-        print(f"[{name}] {label:<12} {n:,} messages in {f['seconds']:.2f} s: {f['rate']:,.0f} msg/s "
-              f"(median {f['median_rate']:,.0f} of {f['runs']}; {f['connections']:,} connections; "
+        print(f"[{name}] {label:<12} {n:,} reminders in {f['sent']:,} messages in {f['seconds']:.2f} s: "
+              f"{f['rate']:,.0f} msg/s, {f['reminder_rate']:,.0f} reminders/s "
+              f"(median {f['median_rate']:,.0f} msg/s of {f['runs']}; {f['connections']:,} connections; "
               f"{f['bytes_per_message']:,.0f} B/message, BODY {f['bodies']}; "
               f"peak RSS {f['peak_rss_mb']:.0f} MB)", flush=True)
     pooled = figures["pooled"]["rate"]
@@ -348,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="runs per figure; the best is shown")
     parser.add_argument("--pg", help="PostgreSQL server URL (default: $DUBAN_TEST_DATABASE_URL)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--units", type=int, default=UNITS,
+                        help=f"units, each with a contact of its own (default {UNITS}: 25 reminders "
+                             "of one kind per contact, sent as one list each; as many units as "
+                             "messages: one reminder per recipient)")
     parser.add_argument("--child", nargs=4, metavar=("URL", "MODE", "HOST", "PORT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -361,13 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     sink = Sink()
     try:
         if "sqlite" in backends:
-            bench_backend("sqlite", temp_sqlite_database, n, runs, sink)
+            bench_backend("sqlite", temp_sqlite_database, n, runs, sink, args.units)
         if "postgresql" in backends:
             admin = pg_admin_url(args.pg)
             if admin is None:
                 print("[postgresql] skipped: set DUBAN_TEST_DATABASE_URL or pass --pg", flush=True)
             else:
-                bench_backend("postgresql", lambda: temp_pg_database(admin), n, runs, sink)
+                bench_backend("postgresql", lambda: temp_pg_database(admin), n, runs, sink,
+                              args.units)
     finally:
         sink.close()
     return 0

@@ -51,6 +51,7 @@ EXPECTED_FORM = {
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
     "review_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
     "ack_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
+    "web_url": "以 http:// 或 https:// 开头的网址，例如 https://duban.example.org",
 }
 
 
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 20
     review_kinds: str = "整改事项,任务"  # kinds that wait for 审核 after 提交
     ack_kinds: str = "整改事项,任务"  # kinds a unit must acknowledge (签收)
+    web_url: str | None = None  # where mails link each item: {web_url}/items/{id}
 
     @field_validator("database_url")
     @classmethod
@@ -142,6 +144,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("bad web url")
+        return value
+
     @field_validator("office_hours")
     @classmethod
     def _office_hours(cls, value: str) -> str:
@@ -190,7 +202,7 @@ class Settings(BaseSettings):
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
                             mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
-                            loop=self.loop_rules)
+                            loop=self.loop_rules, web_url=self.web_url)
 
     @cached_property
     def mail_config(self) -> MailConfig:

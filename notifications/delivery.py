@@ -1,9 +1,12 @@
-"""Delivery: claim ready outbox rows, render, send, record. Only inside office hours.
+"""Delivery: claim ready outbox rows, group them into letters, render, send, record. Only
+inside office hours.
 
 A reminder says what its item is at delivery: the rows are claimed and their items read in
 one transaction (``claim_messages``), and day counts and the mail's date are as of the
 ``now`` delivery runs at. Rendering and sending failures are stored on the row (the error
 text is what supervisors read in ``duban outbox --failed``); one bad row never stops the others.
+A recipient's rows of one listed kind go out as one message (``notifications.letters``), and
+each message's outcome is stored on its rows as soon as it is known (``_Recorder``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from models.domain.calendar import WorkCalendar
 from models.domain.office import OfficeHours
 from models.engine.config import EngineConfig
 from models.engine.mail_context import with_items
-from models.engine.outbox import Claimed, Outcome, Recorded, claim_in, record
+from models.engine.outbox import Claimed, Outcome, Recorded, claim_in, record, tally
 from models.errors import ConfigError, RenderError, TransportError
 from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
-from notifications.addresses import named, parse_address
-from notifications.ics import invitation
-from notifications.render import RenderedEmail, render_email
+from notifications.addresses import parse_address
+from notifications.letters import Letter, letters, render_letter
+from notifications.render import RenderedEmail
 from notifications.transport import Transport
 
 LEASE = timedelta(minutes=10)
@@ -42,6 +45,7 @@ def worker_name() -> str:
 class DeliveryReport:
     office_open: bool = True
     claimed: int = 0
+    messages: int = 0  # messages sent; a list carries several of the rows counted in ``sent``
     sent: int = 0
     retried: int = 0
     failed: int = 0
@@ -50,12 +54,9 @@ class DeliveryReport:
 def combined(reports: list[DeliveryReport]) -> DeliveryReport:
     """The reports of senders that ran side by side, as one."""
     return DeliveryReport(office_open=all(r.office_open for r in reports),
-                          claimed=sum(r.claimed for r in reports), sent=sum(r.sent for r in reports),
+                          claimed=sum(r.claimed for r in reports),
+                          messages=sum(r.messages for r in reports), sent=sum(r.sent for r in reports),
                           retried=sum(r.retried for r in reports), failed=sum(r.failed for r in reports))
-
-
-def template_name(claimed: Claimed) -> str:
-    return claimed.reminder.name.lower()
 
 
 def claim_messages(engine: Engine, *, worker: str, now: datetime, lease: timedelta, limit: int,
@@ -80,37 +81,76 @@ def claim_messages(engine: Engine, *, worker: str, now: datetime, lease: timedel
 
 
 def render_row(row: Claimed, *, sender: str, templates_dir: Path | None = None) -> RenderedEmail:
-    """The message a claimed row becomes (the recipient's name from its column, in To).
-    ``row.context`` must be complete: claim with ``claim_messages``."""
-    invite = invitation(row.context["ics"]) if "ics" in row.context else None
-    return render_email(template_name(row), row.context, sender=sender,
-                        to=[named(parse_address(row.recipient), row.recipient_name)],
-                        cc=row.cc, message_id=row.message_id, templates_dir=templates_dir,
-                        invitation=invite)
+    """The message one claimed row becomes on its own (the recipient's name from its column, in
+    To). ``row.context`` must be complete: claim with ``claim_messages``."""
+    return render_letter(Letter((row,)), sender=sender, templates_dir=templates_dir)
 
 
-async def _send_one(row: Claimed, transport: Transport, *, sender: str,
-                    templates_dir: Path | None, gate: asyncio.Semaphore) -> Outcome:
-    # Rendered inside the gate: a batch's renders then interleave with its sends. Rendered all
-    # up front, 200 renders held the event loop (and left the server idle) at every batch.
+class _Recorder:
+    """Group commit of outcomes: each sender hands in its outcomes and waits until they are
+    stored. A write starts as soon as the previous one ends and takes everything handed in
+    meanwhile, so under load a write carries many outcomes, and an outcome waits for at most
+    two writes (a few milliseconds), never for a whole batch."""
+
+    def __init__(self, engine: Engine, *, worker: str, now: datetime):
+        self.engine, self.worker, self.now = engine, worker, now
+        self._waiting: list[tuple[list[Outcome], asyncio.Future[Recorded]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, outcomes: list[Outcome]) -> Recorded:
+        """Returns once ``outcomes`` are committed, with how they were counted."""
+        if not outcomes:
+            return Recorded()
+        done: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._waiting.append((outcomes, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            taken, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(record, self.engine, worker=self.worker, now=self.now,
+                                        outcomes=[o for outcomes, _ in taken for o in outcomes])
+            except BaseException as exc:  # every waiter hears of it; none waits forever
+                for _, done in taken:
+                    if not done.done():
+                        done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for outcomes, done in taken:
+                if not done.done():
+                    done.set_result(tally(outcomes))
+
+
+async def _send_letter(letter: Letter, transport: Transport, recorder: _Recorder, *, sender: str,
+                       templates_dir: Path | None, gate: asyncio.Semaphore) -> tuple[int, Recorded]:
+    """Render, send and record one letter; (messages sent, how its rows were recorded)."""
+    # The slot is held until the outcome is stored: the messages sent but not yet recorded,
+    # which a crash would send again, are then never more than ``concurrency``. Rendering
+    # inside the gate lets a batch's renders interleave with its sends.
     async with gate:
+        attempts = {r.id: r.attempts for r in letter.rows}
+
+        def outcomes(sent: bool, permanent: bool = False, error: str | None = None) -> list[Outcome]:
+            return [Outcome(i, sent=sent, permanent=permanent, error=error, attempts=a)
+                    for i, a in attempts.items()]
+
         try:
-            message = render_row(row, sender=sender, templates_dir=templates_dir)
+            message = render_letter(letter, sender=sender, templates_dir=templates_dir)
         except (RenderError, TransportError) as exc:
-            return Outcome(row.id, sent=False, permanent=True, error=str(exc), attempts=row.attempts)
+            return 0, await recorder.record(outcomes(False, True, str(exc)))
         try:
             result = await transport.send(message)
         except TransportError as exc:
-            return Outcome(row.id, sent=False, permanent=exc.permanent, error=str(exc),
-                           attempts=row.attempts)
+            return 0, await recorder.record(outcomes(False, exc.permanent, str(exc)))
         except Exception as exc:  # a bug must not strand the batch: keep the text, retry later
-            return Outcome(row.id, sent=False, error=f"{type(exc).__name__}: {exc}",
-                           attempts=row.attempts)
-    refused = "; ".join(f"{addr} {reply}" for addr, reply in result.refused.items())
-    return Outcome(row.id, sent=True, error=f"部分收件人被拒：{refused}" if refused else None,
-                   attempts=row.attempts)
-
-
+            return 0, await recorder.record(outcomes(False, False, f"{type(exc).__name__}: {exc}"))
+        refused = "; ".join(f"{addr} {reply}" for addr, reply in result.refused.items())
+        return 1, await recorder.record(outcomes(True, error=f"部分收件人被拒：{refused}" if refused
+                                                 else None))
 async def deliver(engine: Engine, transport: Transport, *, now: datetime, config: EngineConfig,
                   sender: str, templates_dir: Path | None = None, worker: str | None = None,
                   batch_size: int = 200, lease: timedelta = LEASE,
@@ -130,18 +170,23 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
     worker = worker or worker_name()
     gate = asyncio.Semaphore(concurrency)
 
-    async def run_batch(rows: list[Claimed], missing: list[Outcome]) -> Recorded:
-        outcomes = await asyncio.gather(*(
-            _send_one(r, transport, sender=sender, templates_dir=templates_dir, gate=gate)
-            for r in rows
+    recorder = _Recorder(engine, worker=worker, now=now)
+
+    async def run_batch(rows: list[Claimed], missing: list[Outcome]) -> tuple[int, Recorded]:
+        counts = await recorder.record(missing)
+        done = await asyncio.gather(*(
+            _send_letter(letter, transport, recorder, sender=sender, templates_dir=templates_dir,
+                         gate=gate)
+            for letter in letters(rows)
         ))
-        return await asyncio.to_thread(record, engine, worker=worker, now=now,
-                                       outcomes=[*outcomes, *missing])
+        for _, recorded in done:
+            counts.add(recorded)
+        return sum(messages for messages, _ in done), counts
 
     # Two batches in flight: the next is claimed, and its sends queue at the gate, while the
     # current one is still sending, so the server never waits for a claim, a record or the
     # last few sends of a batch.
-    batches: list[asyncio.Task[Recorded]] = []
+    batches: list[asyncio.Task[tuple[int, Recorded]]] = []
     try:
         while True:
             rows, missing = await asyncio.to_thread(
@@ -157,9 +202,11 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
                 await batches[-2]
     finally:
         results = await asyncio.gather(*batches, return_exceptions=True)
-    for counts in results:
-        if isinstance(counts, BaseException):
-            raise counts
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        messages, counts = result
+        report.messages += messages
         report.sent += counts.sent
         report.retried += counts.retried
         report.failed += counts.failed

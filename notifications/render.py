@@ -163,6 +163,13 @@ def clean_subject(text: str) -> str:
     return " ".join(text.split())
 
 
+def shorten_subject(subject: str, limit: int = MAX_SUBJECT_CHARS) -> str:
+    """``subject`` cut to ``limit`` characters, ending in "…" when cut: a long title (or an
+    administrator's template) makes a long subject, never a reminder that fails to go out.
+    The packaged subjects already shorten the title itself, keeping their ending (unit, days)."""
+    return subject if len(subject) <= limit else subject[:limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Invitation:
     """An iCalendar invitation to attach as invite.ics; ``method`` is its METHOD (REQUEST, CANCEL)."""
@@ -240,9 +247,7 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
     subject = clean_subject(raw_subject)
     if not subject:
         raise RenderError(f"模板 {template}.subject.j2 渲染出的主题为空")
-    if len(subject) > MAX_SUBJECT_CHARS:
-        raise RenderError(f"模板 {template}.subject.j2 渲染出的主题有 {len(subject)} 个字符，"
-                          f"超过 {MAX_SUBJECT_CHARS} 个字符上限")
+    subject = shorten_subject(subject)
     text = _text("plain", raw_text)
     html = _text("html", raw_html)
     head = _head(subject, from_address, to_addresses, cc_addresses, message_id,

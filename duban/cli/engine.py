@@ -46,7 +46,8 @@ def deliver(
         local = at.astimezone(ctx.settings.tz)
         out.print(f"{local:%Y-%m-%d %H:%M} 不在工作日办公时间（{ctx.settings.office_hours}），"
                   "只发送会议通知，提醒与催办待上班后发送")
-    out.print(f"发送 {report.sent} 条，稍后重试 {report.retried} 条，失败 {report.failed} 条")
+    out.print(f"发送邮件 {report.messages} 封（含提醒 {report.sent} 条），"
+              f"稍后重试 {report.retried} 条，失败 {report.failed} 条")
 
 
 def digest(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:

@@ -1,9 +1,11 @@
 """The outbox: messages owed, claimed by senders, and what became of them.
 
 Detection (the sweep, the digest) inserts rows under a unique ``dedupe_key`` and never sends.
-Delivery claims rows with one conditional UPDATE, so two senders never hold the same row; a
-sender that dies leaves its rows ``sending`` until the lease runs out, then another takes them
-(at most one duplicate per crash: the dead sender may have sent before it died).
+Delivery claims rows with one conditional UPDATE, so two senders never hold the same row, and
+claims a recipient's ready rows of one listed kind (``LISTED``) together, so they can go out as
+one message. A sender records each outcome as soon as it is known; one that dies leaves its
+rows ``sending`` until the lease runs out, then another takes them: what it had sent but not
+yet recorded (at most the messages it had in flight) goes out a second time.
 """
 
 from __future__ import annotations
@@ -215,10 +217,26 @@ def claim(engine: Engine, *, worker: str, now: datetime, lease: timedelta,
                         any_hour_only=any_hour_only)
 
 
+# The kinds a recipient gets as one list per delivery pass; meeting notices (one invitation
+# each) and the digest always go alone.
+LISTED = frozenset({ReminderKind.DUE_SOON, ReminderKind.OVERDUE, ReminderKind.ESCALATION,
+                    ReminderKind.CIRCULATION})
+_LISTED_VALUES = sorted(k.value for k in LISTED)
+_RETURNED = (OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.reminder, OUTBOX.c.stage, OUTBOX.c.recipient,
+             OUTBOX.c.recipient_name, OUTBOX.c.cc, OUTBOX.c.context, OUTBOX.c.message_id,
+             OUTBOX.c.attempts)
+
+
 def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
              limit: int, any_hour_only: bool = False) -> list[Claimed]:
     """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
     the caller's transaction on ``conn``: the claim holds once the caller commits. By id.
+
+    With them it takes every other ready row of the same recipient address and listed kind
+    (``LISTED``), however many, so that one recipient's 催办 of a pass can go out as one
+    message. On PostgreSQL a (recipient, kind) group belongs to one claim at a time: a
+    transaction-scoped advisory lock per group, tried (never waited for) row by row, keeps
+    concurrent senders from splitting it (``SKIP LOCKED`` alone locks rows, not groups).
 
     ``any_hour_only`` (outside office hours) takes only rows allowed to go out at any hour.
     """
@@ -228,12 +246,18 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
     )
     if any_hour_only:
         ready = and_(ready, OUTBOX.c.any_hour.is_(True))
+    postgres = conn.dialect.name == "postgresql"
+    recipient = OUTBOX.c.recipient
+    if postgres:
+        group_lock = func.pg_try_advisory_xact_lock(
+            func.hashtextextended(recipient.concat("|").concat(OUTBOX.c.reminder), 0))
+        ready = and_(ready, or_(OUTBOX.c.reminder.not_in(_LISTED_VALUES), group_lock))
     pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit)
     values = {
         "status": OutboxStatus.SENDING.value, "claimed_by": worker,
         "claimed_until": now + lease, "attempts": OUTBOX.c.attempts + 1,
     }
-    if conn.dialect.name == "postgresql":
+    if postgres:
         # MATERIALIZED keeps the locked pick a single evaluation; inlined into
         # `id IN (…)` the planner may re-run it and claim rows another sender holds.
         picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
@@ -241,11 +265,20 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
     else:
         # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
         stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
-    rows = conn.execute(stmt.values(**values).returning(
-        OUTBOX.c.id, OUTBOX.c.item_id, OUTBOX.c.reminder, OUTBOX.c.stage, OUTBOX.c.recipient,
-        OUTBOX.c.recipient_name, OUTBOX.c.cc, OUTBOX.c.context, OUTBOX.c.message_id,
-        OUTBOX.c.attempts,
-    )).all()
+    rows = conn.execute(stmt.values(**values).returning(*_RETURNED)).all()
+    groups = {(r.recipient, r.reminder) for r in rows if r.reminder in _LISTED_VALUES}
+    if groups:
+        # Whole groups: every ready row of each picked recipient × kind (a few more groups than
+        # picked may come along; each comes whole). Rows just claimed are no longer ready.
+        more = select(OUTBOX.c.id).where(
+            ready, recipient.in_(sorted({g[0] for g in groups})),
+            OUTBOX.c.reminder.in_(sorted({g[1] for g in groups})))
+        if postgres:
+            extra = more.with_for_update(skip_locked=True).cte("extra").prefix_with("MATERIALIZED")
+            stmt = update(OUTBOX).where(OUTBOX.c.id == extra.c.id)
+        else:
+            stmt = update(OUTBOX).where(OUTBOX.c.id.in_(more.scalar_subquery()))
+        rows += conn.execute(stmt.values(**values).returning(*_RETURNED)).all()
     return sorted((Claimed(r.id, r.item_id, ReminderKind(r.reminder), r.stage, r.recipient,
                            r.recipient_name, list(r.cc),
                            {**r.context, "recipient_name": r.recipient_name}, r.message_id,
@@ -271,20 +304,40 @@ class Recorded:
     retried: int = 0
     failed: int = 0
 
+    def add(self, other: Recorded) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+
+
+def verdict(outcome: Outcome) -> str:
+    """What recording ``outcome`` makes of its row: "sent", "retried" or "failed"."""
+    if outcome.sent:
+        return "sent"
+    if outcome.permanent or outcome.attempts >= MAX_ATTEMPTS:
+        return "failed"
+    return "retried"
+
+
+def tally(outcomes: list[Outcome]) -> Recorded:
+    """How ``record`` will count ``outcomes``."""
+    counts = Recorded()
+    for o in outcomes:
+        name = verdict(o)
+        setattr(counts, name, getattr(counts, name) + 1)
+    return counts
+
 
 def record(engine: Engine, *, worker: str, now: datetime, outcomes: list[Outcome]) -> Recorded:
     """Store outcomes of rows this worker still holds, and count them.
     A row that becomes failed gets ``failed_at = now``."""
-    counts = Recorded()
+    counts = tally(outcomes)
     params = []
     for o in outcomes:
-        if o.sent:
-            status, send_after, outcome = OutboxStatus.SENT, None, "sent"
-        elif o.permanent or o.attempts >= MAX_ATTEMPTS:
-            status, send_after, outcome = OutboxStatus.FAILED, None, "failed"
-        else:
-            status, send_after, outcome = OutboxStatus.PENDING, now + backoff(o.attempts), "retried"
-        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        outcome = verdict(o)
+        status = {"sent": OutboxStatus.SENT, "failed": OutboxStatus.FAILED,
+                  "retried": OutboxStatus.PENDING}[outcome]
+        send_after = now + backoff(o.attempts) if outcome == "retried" else None
         error = o.error
         if outcome == "failed" and not o.permanent:
             error = f"重试 {o.attempts} 次仍失败：{o.error}"

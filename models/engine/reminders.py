@@ -33,6 +33,7 @@ from models.domain.ladder import DEFAULT_LADDER, Due, LadderClock, Rung, next_fi
 from models.domain.loop import ACK_OPEN_STATUSES, LoopRules, ack_reminder_at
 from models.engine import fanout
 from models.engine.config import EngineConfig
+from models.engine.meeting_notices import drop_replaced_by_notice
 from models.engine.outbox import NewRow, drop_superseded, insert_new, message_id_for
 from models.records import meetings
 from models.records.recurring import generate
@@ -341,6 +342,7 @@ def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datet
         if row.dedupe_key.startswith("item:"):
             owed_stages.setdefault(row.item_id, set()).add(row.stage)  # type: ignore[arg-type]
     report.superseded += drop_superseded(session, owed_stages, now=now)
+    report.superseded += drop_replaced_by_notice(session, [row for _, row in rows], now=now)
     set_next_actions(session, pushes)
     report.items += len(batch)
 

@@ -36,22 +36,31 @@ def template_of(session: Session, item: Item) -> Recurrence | None:
 
 
 def attendees(session: Session, item: Item) -> list[tuple[str, str]]:
-    """(name, email) of everyone invited: the organiser's contact, attendee units' contacts,
-    and attendee people; each address once."""
+    """(name, email) of everyone invited: attendee units' contacts and attendee people, each
+    address once. The organiser (its unit's contact) is not invited to its own meeting: it is
+    the invitation's ORGANIZER, and a calendar client that receives a REQUEST from itself
+    shows it as a meeting someone else organised. A meeting with nobody else to invite (one
+    entered by hand, without a template) reminds its organiser, so it is not silently
+    forgotten."""
     template = template_of(session, item)
     unit_ids = [item.unit_id] + (template.attendee_unit_ids if template else [])
     person_ids = template.attendee_person_ids if template else []
     found: dict[str, tuple[str, str]] = {}
     units = {u.id: u for u in session.execute(
         select(Unit).where(col(Unit.id).in_(unit_ids))).scalars()}
-    for unit_id in unit_ids:
+    organiser = units.get(item.unit_id)
+    taken = {organiser.contact_email.lower()} if organiser is not None else set()
+    for unit_id in unit_ids[1:]:
         unit = units.get(unit_id)
-        if unit is not None:
+        if unit is not None and unit.contact_email.lower() not in taken:
             found.setdefault(unit.contact_email.lower(), (unit.contact_name, unit.contact_email))
     if person_ids:
         for person in session.execute(select(Person).where(col(Person.id).in_(person_ids),
                                                             Person.active == True)).scalars():  # noqa: E712
-            found.setdefault(person.email.lower(), (person.name, person.email))
+            if person.email.lower() not in taken:
+                found.setdefault(person.email.lower(), (person.name, person.email))
+    if not found and organiser is not None:
+        return [(organiser.contact_name, organiser.contact_email)]
     return list(found.values())
 
 

@@ -193,7 +193,11 @@ class Outbox(SQLModel, table=True):
     what must stay as queued: ``{}`` for an item reminder (its item is read at delivery,
     models.engine.mail_context), a meeting's time and invitation, a digest's whole content."""
 
-    __table_args__ = (Index("ix_outbox_ready", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "send_after"),
+        # Delivery claims a recipient's ready rows of one kind together (migration 0012).
+        Index("ix_outbox_group", "recipient", "reminder", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_type=String(300), unique=True, nullable=False)

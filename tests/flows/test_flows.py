@@ -50,7 +50,9 @@ def test_flows_sweep_digest_and_deliver_the_demo_bureau(tmp_path):
     assert result["digest"] == 2
     assert result["deliver"]["sent"] == queued + 2 and result["deliver"]["failed"] == 0
     assert result["again"] == {}
-    assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == queued + 2
+    # One file per message: a person's reminders of one kind are one list.
+    files = list((tmp_path / "home" / "outbox").glob("*.eml"))
+    assert len(files) == result["deliver"]["messages"] < queued + 2
 
 
 def test_prefect_yaml_declares_a_deployment_per_flow_with_shanghai_schedules():

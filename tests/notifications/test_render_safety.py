@@ -103,10 +103,19 @@ def test_huge_repetition_is_stopped_before_it_is_built(tmp_path, context):
     assert time.perf_counter() - started < 1.0  # refused, not allocated a gigabyte first
 
 
-def test_a_subject_over_200_characters_is_refused(context):
-    context["item"]["title"] = "关" * 190
-    with pytest.raises(RenderError, match=r"overdue\.subject\.j2.*200"):
-        render("overdue", context)
+@pytest.mark.parametrize("name", ["due_soon", "overdue", "escalation", "circulation"])
+def test_a_200_character_title_makes_a_short_subject_not_a_failure(context, name):
+    context["item"]["title"] = "关于" + "关" * 198
+    subject = render(name, context).message["Subject"]
+    assert "《关于" + "关" * 37 + "…》" in subject  # the title cut, the subject's ending kept
+    assert len(subject) <= 80
+
+
+def test_a_subject_an_administrator_made_too_long_is_cut_to_200_characters(tmp_path, context):
+    context["item"]["title"] = "关" * 300
+    override(tmp_path, "overdue.subject.j2", "{{ item.title }}（{{ item.unit }}）")
+    subject = render("overdue", context, templates_dir=tmp_path).message["Subject"]
+    assert subject == "关" * 199 + "…"
 
 
 def test_an_empty_subject_is_refused(tmp_path, context):

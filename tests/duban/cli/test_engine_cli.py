@@ -1,13 +1,14 @@
 """`duban sweep / deliver / digest / outbox / ladder` on the demo bureau, into a real SMTP
 server or the file sink.
 
-At 2026-12-01 10:00 (a Tuesday) the demo's fixed items owe 18 messages: five overdue items
+At 2026-12-01 10:00 (a Tuesday) the demo's fixed items owe 18 reminders: five overdue items
 (催办 to their unit's contact; a sixth is 已提交, waiting for 审核, and not chased), three of
 them three or more working days late (督办 to the lead leader, copying the contact) and five
 or more (通报 to the head and both supervisors), and one item due on Friday (临期提醒); loaded
 on 11-22, one task not acknowledged since owes its contact a 签收提醒. The demo's recurring
 duties add more, all checked against the same rules: who receives what follows from the unit
-and the reminder kind.
+and the reminder kind. Each person gets one mail per kind: a list when several items are owed
+(notifications/letters.py).
 """
 
 from __future__ import annotations
@@ -66,15 +67,39 @@ def describe(message) -> tuple[str, str, str, tuple[str, ...]]:
     """(kind, title, To, Cc) of a received message."""
     subject = message["Subject"]
     kind = next((k for k, marker in MARKERS if marker in subject), "其他")
-    title = re.search(r"《(.+?)》", subject).group(1)
+    named = re.search(r"《(.+?)》", subject)
+    title = named.group(1) if named else ""
     [to] = [a.addr_spec for a in message["To"].addresses]
     cc = tuple(a.addr_spec for a in message["Cc"].addresses) if message["Cc"] else ()
     return kind, title, to, cc
 
 
+def item_mail(messages) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(kind, title, To, Cc) for each item each message carries: one for an ordinary reminder,
+    one per line for a recipient's list (its text part numbers the items: "1. 《…》…")."""
+    found = []
+    for message in messages:
+        kind, title, to, cc = describe(message)
+        if re.search(r"（\d+ 项）$", message["Subject"]):
+            text = message.get_body(("plain",)).get_content()
+            found += [(kind, t, to, cc) for t in re.findall(r"^\d+\. 《(.+?)》", text, re.M)]
+        else:
+            found.append((kind, title, to, cc))
+    return found
+
+
 def fixed_items_mail(messages) -> set[tuple[str, str, str, tuple[str, ...]]]:
-    described = [describe(m) for m in messages]
-    return {(k, CODE_BY_TITLE[t], to, cc) for k, t, to, cc in described if t in CODE_BY_TITLE}
+    """(kind, code, To, Cc) per fixed item; a 督办 list's Cc is narrowed to the item's own
+    contact, which it must copy (the list copies the contact of every unit in it)."""
+    found = set()
+    for k, t, to, cc in item_mail(messages):
+        if t not in CODE_BY_TITLE:
+            continue
+        code = CODE_BY_TITLE[t]
+        if k == "督办":
+            cc = tuple(c for c in cc if c == CONTACT[UNIT[code]])
+        found.add((k, code, to, cc))
+    return found
 
 
 def home_of(tmp_path: Path) -> Path:
@@ -140,13 +165,16 @@ def test_demo_sweep_and_deliver_put_the_right_reminders_into_the_server(smtp_cli
     rows = outbox_rows(tmp_path)
     assert f"新增提醒 {len(rows)} 条" in swept
     sent = smtp_cli("deliver", "--now", NOW).stdout
-    assert f"发送 {len(rows)} 条，稍后重试 0 条，失败 0 条" in sent
-
     messages = [m.message for m in smtp_server.messages]
+    assert f"发送邮件 {len(messages)} 封（含提醒 {len(rows)} 条），稍后重试 0 条，失败 0 条" in sent
+
     assert fixed_items_mail(messages) == expected_fixed_items(unacked=False)
     assert len(expected_fixed_items(unacked=False)) == 18
-    # Every row went out exactly once, to the people the rules name.
-    assert sorted(m["Message-ID"] for m in messages) == sorted(r.message_id for r in rows)
+    # Every row went out exactly once, to the people the rules name; one mail per person and
+    # kind (a list when there are several).
+    assert len(item_mail(messages)) == len(rows) > len(messages)
+    kinds = [describe(m)[0::2] for m in messages]
+    assert len(kinds) == len(set(kinds))
     assert_each_row_went_to_the_right_people(rows, unit_of_items(tmp_path))
     for m in smtp_server.messages:
         _, _, to, cc = describe(m.message)
@@ -156,8 +184,9 @@ def test_demo_sweep_and_deliver_put_the_right_reminders_into_the_server(smtp_cli
 
     # The same pass again sends nothing.
     assert "新增提醒 0 条（无新提醒）" in smtp_cli("sweep", "--now", NOW).stdout
-    assert "发送 0 条，稍后重试 0 条，失败 0 条" in smtp_cli("deliver", "--now", NOW).stdout
-    assert len(smtp_server.messages) == len(rows)
+    assert "发送邮件 0 封（含提醒 0 条），稍后重试 0 条，失败 0 条" in smtp_cli(
+        "deliver", "--now", NOW).stdout
+    assert len(smtp_server.messages) == len(messages)
 
     shown = smtp_cli.json("outbox")
     assert len(shown) == len(rows)
@@ -174,7 +203,7 @@ def test_fixed_time_demo_gives_the_same_mail_and_every_recipient_follows_the_rul
     smtp_cli("deliver", "--now", NOW)
     rows = outbox_rows(tmp_path)
     assert fixed_items_mail(m.message for m in smtp_server.messages) == expected_fixed_items()
-    assert len(smtp_server.messages) == len(rows) > 19
+    assert len(item_mail(m.message for m in smtp_server.messages)) == len(rows) > 19
     assert_each_row_went_to_the_right_people(rows, unit_of_items(tmp_path))
     assert {r.reminder.value for r in rows} <= set(KIND_OF_REMINDER)
 
@@ -184,9 +213,10 @@ def test_deliver_with_two_sender_processes_sends_each_row_once(smtp_cli, smtp_se
     smtp_cli("sweep", "--now", NOW)
     rows = outbox_rows(tmp_path)
     out = smtp_cli("deliver", "--now", NOW, "--workers", "2").stdout
-    assert f"发送 {len(rows)} 条，稍后重试 0 条，失败 0 条" in out
-    assert sorted(m.message["Message-ID"] for m in smtp_server.messages) == sorted(
-        r.message_id for r in rows)
+    assert f"（含提醒 {len(rows)} 条），稍后重试 0 条，失败 0 条" in out
+    ids = [m.message["Message-ID"] for m in smtp_server.messages]
+    assert len(ids) == len(set(ids))
+    assert len(item_mail(m.message for m in smtp_server.messages)) == len(rows)
 
 
 def test_deliver_at_night_sends_no_reminders(smtp_cli, smtp_server, tmp_path):
@@ -194,11 +224,11 @@ def test_deliver_at_night_sends_no_reminders(smtp_cli, smtp_server, tmp_path):
     smtp_cli("sweep", "--now", "2026-12-01T22:00")
     out = smtp_cli("deliver", "--now", "2026-12-01T22:00").stdout
     assert "2026-12-01 22:00 不在工作日办公时间（09:00-17:30）" in out
-    assert "发送 0 条" in out
+    assert "发送邮件 0 封" in out
     assert smtp_server.messages == []
     rows = smtp_cli.json("outbox")
     assert rows and {r["status"] for r in rows} == {"pending"}
-    assert f"发送 {len(rows)} 条" in smtp_cli("deliver", "--now", "2026-12-02T09:00").stdout
+    assert f"（含提醒 {len(rows)} 条）" in smtp_cli("deliver", "--now", "2026-12-02T09:00").stdout
 
 
 def test_weekly_digest_by_hand(smtp_cli, smtp_server, tmp_path):
@@ -224,7 +254,7 @@ def test_a_refused_contact_shows_in_outbox_failed(smtp_cli, smtp_server, tmp_pat
     copied = [r for r in rows if refused in r.cc]
     assert len(alone) == 2 and len(copied) == 1  # 催办 for ZG2024-03 and ZG2023-03; 督办 cc
     out = smtp_cli("deliver", "--now", NOW).stdout
-    assert f"发送 {len(rows) - 2} 条，稍后重试 0 条，失败 2 条" in out
+    assert f"（含提醒 {len(rows) - 2} 条），稍后重试 0 条，失败 2 条" in out
 
     failed = smtp_cli.json("outbox", "--failed")
     assert sorted(f["id"] for f in failed) == sorted(r.id for r in alone)
@@ -241,17 +271,17 @@ def test_without_an_smtp_host_the_file_sink_writes_eml_files(cli, tmp_path):
     load_fixed_demo(tmp_path)
     cli("sweep", "--now", NOW)
     rows = outbox_rows(tmp_path)
-    assert f"发送 {len(rows)} 条" in cli("deliver", "--now", NOW).stdout
+    out = cli("deliver", "--now", NOW).stdout
     folder = home_of(tmp_path) / "outbox"
     files = sorted(folder.glob("*.eml"))
-    assert len(files) == len(rows)
+    assert f"发送邮件 {len(files)} 封（含提醒 {len(rows)} 条）" in out
     messages = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
                 for f in files]
     assert fixed_items_mail(messages) == expected_fixed_items()
-    assert sorted(m["Message-ID"] for m in messages) == sorted(r.message_id for r in rows)
+    assert len(item_mail(messages)) == len(rows)
     # Again: nothing new is written.
-    assert "发送 0 条" in cli("deliver", "--now", NOW).stdout
-    assert len(list(folder.glob("*.eml"))) == len(rows)
+    assert "发送邮件 0 封" in cli("deliver", "--now", NOW).stdout
+    assert len(list(folder.glob("*.eml"))) == len(files)
 
 
 def test_ladder_list_shows_the_ladders(cli):

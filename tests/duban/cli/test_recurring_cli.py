@@ -158,9 +158,10 @@ def test_the_demo_meeting_reminder_mail_carries_a_valid_invitation(cli, tmp_path
                  if i["deadline"] == "2026-12-14T09:00+08:00"]
     sent = [(m, cal) for m, cal in invitations(tmp_path)
             if str(event_of(cal)["UID"]) == f"duban-meeting-{meeting['id']}@example.org"]
+    # 办公室 organises it: it is the ORGANIZER, not one of the invitees.
     assert {m["To"].addresses[0].addr_spec for m, _ in sent} == {
-        "bangongshi@example.org", "sizheng@example.org", "youfu@example.org",
-        "fuwuzhongxin@example.org", "juzhang@example.org"}
+        "sizheng@example.org", "youfu@example.org", "fuwuzhongxin@example.org",
+        "juzhang@example.org"}
     for message, cal in sent:
         assert message["Subject"] == "关于召开《周研判》的通知（2026-12-14 09:00）"
         assert str(cal["METHOD"]) == "REQUEST"
@@ -171,7 +172,11 @@ def test_the_demo_meeting_reminder_mail_carries_a_valid_invitation(cli, tmp_path
         assert int(event["SEQUENCE"]) == 0
         assert str(event["LOCATION"]) == "局三楼会议室"
         assert str(event["ORGANIZER"]) == "mailto:bangongshi@example.org"
+        assert event["ORGANIZER"].params["SENT-BY"] == "mailto:duban@example.org"
+        assert "bangongshi@example.org" not in {str(a).removeprefix("mailto:")
+                                                for a in event.get("ATTENDEE", [])}
         [zone] = cal.walk("VTIMEZONE")
+        assert "COMMENT" not in zone
         assert str(zone["TZID"]) == "Asia/Shanghai"
 
 
@@ -430,8 +435,8 @@ def test_moving_then_cancelling_a_meeting_mails_an_update_then_a_cancellation(cl
     cli("sweep", "--now", "2026-12-03T11:00")
     cli("deliver", "--now", "2026-12-03T11:00")
     updates = invitations(tmp_path)
-    assert {m["To"].addresses[0].addr_spec for m, _ in updates} == {
-        "bangongshi@example.org", "youfu@example.org", "jiedao01@example.org", "juzhang@example.org"}
+    assert {m["To"].addresses[0].addr_spec for m, _ in updates} == {  # not the organiser, 办公室
+        "youfu@example.org", "jiedao01@example.org", "juzhang@example.org"}
     for message, cal in updates:
         assert message["Subject"] == "《周研判》时间变更通知（改为 2026-12-08 14:00）"
         event = event_of(cal)
@@ -442,9 +447,9 @@ def test_moving_then_cancelling_a_meeting_mails_an_update_then_a_cancellation(cl
     assert cli.json("item", "show", str(weekly_meeting["minutes"]))["status"] == "已撤销"
     cli("sweep", "--now", "2026-12-03T20:00")
     report = cli("deliver", "--now", "2026-12-03T20:00").stdout  # outside office hours
-    assert "只发送会议通知" in report and "发送 4 条" in report
+    assert "只发送会议通知" in report and "发送邮件 3 封（含提醒 3 条）" in report
     cancels = [(m, cal) for m, cal in invitations(tmp_path) if str(cal["METHOD"]) == "CANCEL"]
-    assert len(cancels) == 4
+    assert len(cancels) == 3
     for message, cal in cancels:
         assert message["Subject"] == "《周研判》（2026-12-08 14:00）取消通知"
         event = event_of(cal)

@@ -39,10 +39,11 @@ LATER = NOW + timedelta(days=2)
 
 
 def row(key: str, *, send_after: datetime = NOW, item_id: int | None = None,
-        status: str = "pending") -> dict:
+        status: str = "pending", recipient: str = "youfu@example.org",
+        reminder: str = "逾期催办") -> dict:
     return {
-        "dedupe_key": key, "item_id": item_id, "reminder": "逾期催办", "stage": "overdue#0",
-        "recipient": "youfu@example.org", "recipient_name": "刘洋", "cc": [],
+        "dedupe_key": key, "item_id": item_id, "reminder": reminder, "stage": "overdue#0",
+        "recipient": recipient, "recipient_name": "刘洋", "cc": [],
         "context": {"k": key}, "status": status, "send_after": send_after, "attempts": 0,
         "message_id": message_id_for(key, "duban.example.org"), "created_at": NOW,
     }
@@ -76,11 +77,11 @@ def test_message_id_is_stable_per_key_and_distinct_between_keys():
 
 
 def test_claim_takes_only_ready_rows_oldest_first_up_to_the_limit(engine):
-    put(engine,
+    put(engine,  # one recipient each: a recipient's rows of one kind are claimed together
         row("later", send_after=NOW + timedelta(seconds=1)),
-        row("ready-2", send_after=NOW),
-        row("ready-1", send_after=NOW - timedelta(hours=1)),
-        row("ready-3", send_after=NOW - timedelta(minutes=1)),
+        row("ready-2", send_after=NOW, recipient="b@example.org"),
+        row("ready-1", send_after=NOW - timedelta(hours=1), recipient="c@example.org"),
+        row("ready-3", send_after=NOW - timedelta(minutes=1), recipient="d@example.org"),
         row("sent", status="sent"), row("failed", status="failed"),
         row("dropped", status="dropped"))
     first = claim(engine, worker="w1", now=NOW, lease=LEASE, limit=2)
@@ -175,8 +176,8 @@ def test_drop_pending_withdraws_only_the_items_unclaimed_rows(engine):
         make_unit(session)
         one = make_item(session, title="事项一").id
         two = make_item(session, title="事项二").id
-    put(engine, row("one-a", item_id=one), row("one-b", item_id=one),
-        row("one-sent", item_id=one, status="sent"), row("two", item_id=two))
+    put(engine, row("one-a", item_id=one), row("one-b", item_id=one, recipient="b@example.org"),
+        row("one-sent", item_id=one, status="sent"), row("two", item_id=two, recipient="c@example.org"))
     claim(engine, worker="w", now=NOW, lease=LEASE, limit=1)  # takes one-a, the oldest id
     with session_scope(engine) as session:
         assert drop_pending(session, one, reason="事项已办结") == 1
@@ -187,9 +188,31 @@ def test_drop_pending_withdraws_only_the_items_unclaimed_rows(engine):
     assert rows["two"].status is OutboxStatus.PENDING
 
 
-def test_concurrent_claimers_never_share_a_row(engine):
+def test_a_recipients_ready_rows_of_one_kind_are_claimed_together(engine):
+    put(engine,
+        row("a-1", recipient="a@example.org", send_after=NOW - timedelta(hours=2)),
+        row("b-1", recipient="b@example.org", send_after=NOW - timedelta(hours=1)),
+        row("a-2", recipient="a@example.org", send_after=NOW),
+        row("a-esc", recipient="a@example.org", reminder="督办"),  # another kind: its own group
+        row("a-later", recipient="a@example.org", send_after=NOW + timedelta(minutes=1)),
+        row("a-meeting", recipient="a@example.org", reminder="会议提醒"),  # never listed
+        row("a-meeting-2", recipient="a@example.org", reminder="会议提醒"))
+    first = claim(engine, worker="w1", now=NOW, lease=LEASE, limit=1)
+    assert [c.context["k"] for c in first] == ["a-1", "a-2"]
+    second = claim(engine, worker="w2", now=NOW, lease=LEASE, limit=1)
+    assert [c.context["k"] for c in second] == ["b-1"]
+    rest = claim(engine, worker="w3", now=NOW, lease=LEASE, limit=1)
+    assert [c.context["k"] for c in rest] == ["a-esc"]
+    assert [c.context["k"] for c in claim(engine, worker="w4", now=NOW, lease=LEASE, limit=1)] == [
+        "a-meeting"]
+    assert all_rows(engine)["a-later"].status is OutboxStatus.PENDING
+
+
+@pytest.mark.parametrize("recipients", [600, 30])
+def test_concurrent_claimers_never_share_a_row_nor_split_a_group(engine, recipients):
     total = 600
-    put(engine, *(row(f"r{i:04d}") for i in range(total)))
+    put(engine, *(row(f"r{i:04d}", recipient=f"p{i % recipients}@example.org")
+                  for i in range(total)))
     taken: dict[str, list[int]] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(4)
@@ -215,6 +238,10 @@ def test_concurrent_claimers_never_share_a_row(engine):
     assert {r.attempts for r in rows} == {1}
     by_worker = {name: {r.id for r in rows if r.claimed_by == name} for name in taken}
     assert by_worker == {name: set(mine) for name, mine in taken.items()}
+    holders = {}
+    for r in rows:
+        holders.setdefault(r.recipient, set()).add(r.claimed_by)
+    assert all(len(names) == 1 for names in holders.values()), holders
 
 
 def test_drop_superseded_withdraws_only_unsent_stages_no_longer_owed(engine):

@@ -33,8 +33,8 @@ from tests.support.smtp import deliver_to
 
 TZ = ZoneInfo("Asia/Shanghai")
 SENDER = "区退役军人事务局督办 <duban@example.org>"
-ATTENDEES = {"bangongshi@example.org", "youfu@example.org", "sizheng@example.org",
-             "juzhang@example.org"}
+ORGANISER = "bangongshi@example.org"  # 办公室's contact: never invited to its own meeting
+ATTENDEES = {"youfu@example.org", "sizheng@example.org", "juzhang@example.org"}
 
 
 def at(text: str) -> datetime:
@@ -115,6 +115,11 @@ def vevent(cal: Calendar):
     return event
 
 
+def raw_ics(message) -> bytes:
+    [part] = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
+    return part.get_content().encode() if isinstance(part.get_content(), str) else part.get_content()
+
+
 def check_invitation(message, cal: Calendar, raw: bytes, *, uid: str, sequence: int, method: str,
                      start: datetime, end: datetime) -> None:
     """The invitation as a calendar client reads it: RFC 5545 fields, local time with TZID."""
@@ -135,11 +140,15 @@ def check_invitation(message, cal: Calendar, raw: bytes, *, uid: str, sequence: 
     assert str(event["SUMMARY"]) == "周研判"
     assert str(event["LOCATION"]) == "局三楼会议室"
     assert str(event["DESCRIPTION"]).startswith("研判涉军信访形势")
-    assert str(event["ORGANIZER"]) == "mailto:bangongshi@example.org"
+    # The organising unit organises; the mail comes from DUBAN_SMTP_FROM, which sends for it.
+    assert str(event["ORGANIZER"]) == f"mailto:{ORGANISER}"
     assert event["ORGANIZER"].params["CN"] == "办公室"
+    assert event["ORGANIZER"].params["SENT-BY"] == "mailto:duban@example.org"
+    assert message["From"].addresses[0].addr_spec == "duban@example.org"
     attendees = event["ATTENDEE"]
     assert {str(a) for a in attendees} == {f"mailto:{e}" for e in ATTENDEES}
-    assert {a.params["CN"] for a in attendees} == {"李静", "刘洋", "陈晨", "赵明远"}
+    assert {a.params["CN"] for a in attendees} == {"刘洋", "陈晨", "赵明远"}
+    assert b"COMMENT" not in raw_ics(message)  # nothing in English for the reader's client
     assert str(event["STATUS"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
     assert event["DTSTAMP"].dt.tzinfo is not None
 
@@ -177,7 +186,7 @@ def test_reminders_the_day_before_and_an_hour_before_carry_the_invitation(bureau
     hour_before = [r for r in rows(bureau, item_id=meeting.id) if r.stage == "meeting_hour_before"]
     assert {r.recipient for r in hour_before} == ATTENDEES and all(r.any_hour for r in hour_before)
     early = run_deliver(bureau, smtp_server, "2026-12-07 08:00")
-    assert early.office_open is False and early.sent == 4
+    assert early.office_open is False and early.sent == 3
     for message, cal, raw in invitations(smtp_server, before):
         check_invitation(message, cal, raw, uid=uid, sequence=0, method="REQUEST",
                          start=at("2026-12-07 09:00"), end=at("2026-12-07 10:00"))
@@ -259,11 +268,11 @@ def test_moving_a_meeting_sends_an_update_with_the_same_uid(bureau, smtp_server)
         (ReminderKind.MEETING_CHANGE, "seq1", True)}
     assert {r.recipient for r in change} == ATTENDEES
     run_sweep(bureau, "2026-12-03 11:30")
-    assert len(rows(bureau, item_id=meeting.id)) == 4  # sent once, however often one sweeps
+    assert len(rows(bureau, item_id=meeting.id)) == 3  # sent once, however often one sweeps
 
     run_deliver(bureau, smtp_server, "2026-12-03 11:30")
     sent = invitations(smtp_server)
-    assert len(sent) == 4
+    assert len(sent) == 3
     for message, cal, raw in sent:
         assert message["Subject"] == "《周研判》时间变更通知（改为 2026-12-08 14:00）"
         check_invitation(message, cal, raw, uid=uid, sequence=1, method="REQUEST",
@@ -272,7 +281,7 @@ def test_moving_a_meeting_sends_an_update_with_the_same_uid(bureau, smtp_server)
     # Later reminders carry the new time and SEQUENCE too.
     run_sweep(bureau, "2026-12-07 09:00")
     day_before = [r for r in rows(bureau, item_id=meeting.id) if r.stage == "meeting_day_before"]
-    assert len(day_before) == 4
+    assert len(day_before) == 3
     assert {(r.context["ics"]["uid"], r.context["ics"]["sequence"],
              datetime.fromisoformat(r.context["ics"]["start"])) for r in day_before} == {
         (uid, 1, at("2026-12-08 14:00"))}
@@ -301,16 +310,16 @@ def test_cancelling_a_moved_meeting_sends_a_cancellation_with_a_higher_sequence(
     assert {(r.reminder, r.recipient) for r in notices} == {
         (ReminderKind.MEETING_CANCEL, e) for e in ATTENDEES}
     report = run_deliver(bureau, smtp_server, "2026-12-04 18:00")
-    assert report.office_open is False and report.sent == 4
+    assert report.office_open is False and report.sent == 3
     sent = invitations(smtp_server, first)
-    assert len(sent) == 4
+    assert len(sent) == 3
     for message, cal, raw in sent:
         assert message["Subject"] == "《周研判》（2026-12-08 14:00）取消通知"
         check_invitation(message, cal, raw, uid=uid, sequence=2, method="CANCEL",
                          start=at("2026-12-08 14:00"), end=at("2026-12-08 15:00"))
     # Nothing more about it: no reminders for a cancelled meeting, no second notice.
     run_sweep(bureau, "2026-12-07 09:00")
-    assert len(rows(bureau, item_id=meeting.id)) == 8
+    assert len(rows(bureau, item_id=meeting.id)) == 6
     assert rows(bureau, item_id=minutes.id, status=OutboxStatus.PENDING) == []
 
 
@@ -322,7 +331,7 @@ def test_cancelling_an_unmoved_meeting(bureau, smtp_server):
     run_sweep(bureau, "2026-12-08 10:00")
     run_deliver(bureau, smtp_server, "2026-12-08 10:00")
     cancels = [cal for _, cal, _ in invitations(smtp_server) if str(cal["METHOD"]) == "CANCEL"]
-    assert len(cancels) == 4
+    assert len(cancels) == 3
     assert {(str(vevent(c)["UID"]), int(vevent(c)["SEQUENCE"])) for c in cancels} == {
         (f"duban-meeting-{meeting.id}@duban.example.org", 1)}
 
@@ -381,7 +390,9 @@ def test_a_meeting_item_without_a_template(bureau):
                                   "deadline": "2026-12-09 15:00"},
                         actor="test", now=at("2026-12-01 09:00"), tz=TZ)
         invite = meetings.invitation(session, item, tz_name="Asia/Shanghai", domain="x.org")
-        assert invite["attendees"] == [{"name": "李静", "email": "bangongshi@example.org"}]
+        # Nobody else to invite: the organiser is reminded of its own meeting.
+        assert invite["attendees"] == [{"name": "李静", "email": ORGANISER}]
+        assert invite["organizer"] == {"name": "办公室", "email": ORGANISER}
         assert invite["location"] is None and invite["method"] == "REQUEST"
         assert datetime.fromisoformat(invite["end"]) == at("2026-12-09 16:00")  # an hour by default
         with pytest.raises(NotFound, match="未设置纪要时限"):
@@ -395,10 +406,10 @@ def test_attendees_are_each_invited_once(bureau):
     run_sweep(bureau, "2026-12-03 10:00")
     meeting = meeting_on(bureau, "2026-12-07")
     with session_scope(bureau) as session:
-        # 办公室 is both organiser and listed attendee; its contact is invited once.
+        # 办公室 is both organiser and listed attendee: it organises, and is not invited.
         invited = meetings.attendees(session, session.get(Item, meeting.id))
     assert sorted(e for _, e in invited) == sorted(ATTENDEES)
-    assert len(invited) == 4
+    assert len(invited) == 3
 
 
 def test_minutes_are_not_chased_before_the_meeting_is_held(bureau):
@@ -414,3 +425,44 @@ def test_minutes_are_not_chased_before_the_meeting_is_held(bureau):
         stages = {o.stage for o in session.exec(
             select(Outbox).where(col(Outbox.item_id).in_(minutes_ids)))}
     assert stages == {"due_soon_1"}
+
+
+# -- one message per change ----------------------------------------------------------------------
+
+def test_moving_a_meeting_the_day_before_sends_each_invitee_one_message_with_the_next_sequence(
+        bureau, smtp_server):
+    run_sweep(bureau, "2026-12-03 10:00")
+    meeting = meeting_on(bureau, "2026-12-07")  # Monday 09:00; the day before is Friday 12-04
+    uid = f"duban-meeting-{meeting.id}@duban.example.org"
+    run_sweep(bureau, "2026-12-04 09:00")
+    run_deliver(bureau, smtp_server, "2026-12-04 09:00")
+    invited = invitations(smtp_server)
+    assert sorted(m["To"].addresses[0].addr_spec for m, _, _ in invited) == sorted(ATTENDEES)
+    assert {int(vevent(cal)["SEQUENCE"]) for _, cal, _ in invited} == {0}
+
+    with session_scope(bureau) as session:
+        update_item(session, meeting.id, {"deadline": "2026-12-07 14:00"}, actor="test",
+                    now=at("2026-12-04 11:00"), tz=TZ)
+    # The move owes a change notice, and the new time a day-before reminder already due:
+    # the notice says it all.
+    report = run_sweep(bureau, "2026-12-04 11:00")
+    assert report.superseded == len(ATTENDEES)
+    run_deliver(bureau, smtp_server, "2026-12-04 11:05")
+    moved = invitations(smtp_server, len(invited))
+    assert sorted(m["To"].addresses[0].addr_spec for m, _, _ in moved) == sorted(ATTENDEES)
+    for message, cal, raw in moved:
+        assert message["Subject"] == "《周研判》时间变更通知（改为 2026-12-07 14:00）"
+        check_invitation(message, cal, raw, uid=uid, sequence=1, method="REQUEST",
+                         start=at("2026-12-07 14:00"), end=at("2026-12-07 15:00"))
+    replaced = rows(bureau, item_id=meeting.id, status=OutboxStatus.DROPPED)
+    assert {(r.reminder, r.last_error) for r in replaced} == {
+        (ReminderKind.MEETING, "已由会议变更通知代替")}
+
+    # Later sweeps add nothing; the hour-before reminder, after the notice went out, does go.
+    run_sweep(bureau, "2026-12-04 15:00")
+    assert run_deliver(bureau, smtp_server, "2026-12-04 15:00").sent == 0
+    run_sweep(bureau, "2026-12-07 13:00")
+    run_deliver(bureau, smtp_server, "2026-12-07 13:00")
+    hour_before = invitations(smtp_server, len(invited) + len(moved))
+    assert len(hour_before) == len(ATTENDEES)
+    assert {int(vevent(cal)["SEQUENCE"]) for _, cal, _ in hour_before} == {1}

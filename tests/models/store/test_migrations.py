@@ -443,3 +443,16 @@ def test_0008_adds_the_kind_index_and_takes_it_back(empty_engine):
     assert _indexes(eng, "item")["ix_item_open_due"] == ["status", "due_at"]
     migrations.upgrade(eng)
     assert _schema_diffs(eng) == []
+
+
+def test_0012_adds_the_outbox_group_index_and_takes_it_back(empty_engine):
+    eng = empty_engine
+    migrations.upgrade(eng, "0008")
+    assert "ix_outbox_group" not in _indexes(eng, "outbox")
+    migrations.upgrade(eng)
+    assert _indexes(eng, "outbox")["ix_outbox_group"] == ["recipient", "reminder", "status"]
+    assert _schema_diffs(eng) == []
+    migrations.downgrade(eng, "0008")
+    assert "ix_outbox_group" not in _indexes(eng, "outbox")
+    migrations.upgrade(eng)
+    assert _schema_diffs(eng) == []
