@@ -54,8 +54,6 @@ def test_a_template_that_never_ends_fails_its_rows_and_the_others_go_out(bureau,
     assert {r.status for r in others} == {OutboxStatus.SENT}
     assert (report.sent, report.failed, report.retried) == (len(others), 2, 0)
     assert report.messages == len(smtp_server.messages) > 0
-    assert {r for m in smtp_server.messages for r in m.rcpt_tos}.isdisjoint(
-        {"youfu@example.org", "bgs@example.org"})
 
 
 def test_a_bad_sender_is_refused_before_anything_is_claimed(bureau, smtp_server):
