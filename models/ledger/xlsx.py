@@ -58,7 +58,7 @@ class Limits:
 
     part_bytes: int = 128 * MB  # one part, unzipped
     total_bytes: int = 160 * MB  # every part read, unzipped
-    ratio: int = 100  # unzipped to zipped, checked for parts over 1 MB (deflate reaches ~1000)
+    ratio: int = 100  # unzipped to zipped, for parts over 1 MB and the whole file (deflate: ~1000)
     small_part_bytes: int = 16 * MB  # workbook.xml, relationships, styles
     parts: int = 10_000  # entries in the package
     row_chars: int = 1_000_000  # one row's cells together
@@ -147,6 +147,7 @@ class XlsxWorkbook:
         self.limits = limits
         if _count_entries(data) > limits.parts:
             raise WorkbookError(f"ZIP 包中的文件超过 {limits.parts} 个", damaged=False)
+        self._size = len(data)
         self._zip = zipfile.ZipFile(io.BytesIO(data))
         self.names = frozenset(self._zip.namelist())
         self._unzipped = 0
@@ -207,6 +208,9 @@ class XlsxWorkbook:
         self._unzipped += info.file_size
         if self._unzipped > limits.total_bytes:
             raise WorkbookError(f"解压后的内容超过 {limits.total_bytes // MB} MB 的上限",
+                                damaged=False)
+        if self._unzipped > MB and self._unzipped > limits.ratio * self._size:
+            raise WorkbookError(f"整个文件的压缩比超过 {limits.ratio}:1（疑似“压缩炸弹”）",
                                 damaged=False)
         return self._zip.open(info)
 

@@ -12,7 +12,7 @@ from ledger_support import import_file
 from models.errors import InputError, Refused, ValidationFailed
 from models.ledger.columns import ITEM_SHEET
 from models.ledger.reading import open_ledger
-from models.ledger.xlsx import Limits, unescape
+from models.ledger.xlsx import Limits, WorkbookError, XlsxWorkbook, unescape
 from tests.support.hostile_files import HEADER, data_row, deflated, inline, sheet_xml, workbook
 
 
@@ -74,6 +74,24 @@ def test_the_ratio_is_bounded_for_parts_over_a_megabyte(tmp_path):
     assert len(_titles(path, Limits(ratio=int(ratio) + 1))) == 19_998
     with pytest.raises(Refused, match=r"压缩比超过 \d+:1（疑似“压缩炸弹”）"):
         _titles(path, Limits(ratio=int(ratio) - 1))
+
+
+def test_the_ratio_is_bounded_for_the_whole_file_too(tmp_path):
+    """Parts each under 1 MB (so under no ratio of their own) cannot add up to a bomb either."""
+    rows = "".join(data_row(n) for n in range(2, 4_000))  # ~0.8 MB
+    shared = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              + "<si><t>优抚褒扬科</t></si>" * 30_000 + "</sst>").encode()  # ~0.8 MB
+    data = workbook(sheet_xml(HEADER + rows), shared=shared)
+    whole = (len(sheet_xml(HEADER + rows)) + len(shared)) / len(data)
+
+    def read(ratio: int) -> int:
+        workbook_ = XlsxWorkbook(data, Limits(ratio=ratio))
+        workbook_.load()
+        return sum(1 for _ in workbook_.rows("事项"))
+
+    assert read(int(whole) + 1) == 3_999
+    with pytest.raises(WorkbookError, match=r"整个文件的压缩比超过 \d+:1"):
+        read(int(whole) - 1)
 
 
 def test_a_row_holding_too_much_is_refused_with_its_number(tmp_path):
