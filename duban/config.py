@@ -5,6 +5,7 @@ Call :func:`load_settings` at the edge (CLI, scheduler, flow) and pass the resul
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time
 from enum import StrEnum
@@ -15,11 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_data_path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
+from duban.failures import redact_url
 from models.domain.loop import LoopRules, parse_kinds
 from models.engine.config import EngineConfig
-from models.errors import ConfigError, DubanError
+from models.errors import ConfigError, DubanError, quote
 from models.store.db import psycopg_url
+from notifications.addresses import parse_address
 from notifications.transport import MailConfig
 
 
@@ -41,7 +45,7 @@ EXPECTED_FORM = {
     "smtp_user": "用户名",
     "smtp_password": "密码",
     "smtp_security": "none、starttls 或 tls 之一",
-    "smtp_from": "发件地址，例如 duban@example.org",
+    "smtp_from": "一个发件地址，例如 duban@example.org 或 区退役军人事务局 <duban@example.org>",
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
@@ -57,12 +61,12 @@ class Settings(BaseSettings):
     # The user's data folder (~/.local/share/duban on Linux) unless DUBAN_HOME says otherwise:
     # a command run from another folder finds the same database. `make run` sets ./var.
     home: Path = Field(default_factory=lambda: user_data_path("duban", appauthor=False))
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, repr=False)  # may carry a password
     timezone: str = "Asia/Shanghai"
     smtp_host: str | None = None
     smtp_port: int | None = None
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
     smtp_security: SmtpSecurity = SmtpSecurity.NONE
     smtp_from: str = "duban@example.org"
     office_hours: str = "09:00-17:30"
@@ -78,9 +82,30 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         value = psycopg_url(value)
-        if value.startswith(("postgresql+psycopg://", "sqlite://")):
-            return value
-        raise ValueError("unsupported database URL")
+        if not value.startswith(("postgresql+psycopg://", "sqlite://")):
+            raise ValueError("unsupported database URL")
+        try:
+            make_url(value)
+        except Exception:  # SQLAlchemy's message quotes the URL, password and all
+            raise ValueError("unparsable database URL") from None
+        return value
+
+    @field_validator("home")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("DUBAN_HOME is not a directory")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        """Checked at start: a bad sender would otherwise fail every message after its claim."""
+        try:
+            parse_address(value, role="发件地址")
+        except DubanError:
+            raise ValueError("bad sender address") from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -192,17 +217,32 @@ class Settings(BaseSettings):
         return {SmtpSecurity.TLS: 465, SmtpSecurity.STARTTLS: 587}.get(self.smtp_security, 25)
 
 
+def _shown(field: str, value: object) -> str:
+    """A refused value as the message may quote it: never a password."""
+    if field == "smtp_password":
+        return "（已隐藏）"
+    text = str(value)
+    return quote(redact_url(text) if field == "database_url" else text, 120)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; raise ConfigError naming every bad variable."""
+    """Read settings from the environment; raise ConfigError naming every bad variable (and
+    quoting no password)."""
+    undecodable = sorted(name for name, value in os.environ.items()
+                         if name.upper().startswith("DUBAN_") and not value.isprintable()
+                         and any("\udc80" <= ch <= "\udcff" for ch in value))
+    if undecodable:
+        raise ConfigError("配置错误：\n" + "\n".join(
+            f"环境变量 {quote(name, 60)} 的值不是有效的 UTF-8 文本：请检查系统的语言和编码设置（应为 UTF-8）"
+            for name in undecodable))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            value = err.get("input")
             lines.append(
-                f"环境变量 DUBAN_{field.upper()} 的值 “{value}” 无效，"
+                f"环境变量 DUBAN_{field.upper()} 的值 “{_shown(field, err.get('input'))}” 无效，"
                 f"应为：{EXPECTED_FORM.get(field, '见 README')}"
             )
         raise ConfigError("配置错误：\n" + "\n".join(lines)) from None

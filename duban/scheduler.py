@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from duban import jobs
 from duban.config import Settings
+from duban.failures import explain
 from models.store import service_lock
 
 LOCK_NAME = "scheduler"
@@ -38,6 +39,18 @@ def _wall_clock() -> datetime:
 
 
 def tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> None:
+    """One pass. A failure of the world around it (the database down, a full disk) is said in
+    Chinese and the next tick tries again; a bug keeps its traceback (APScheduler logs it)."""
+    try:
+        _tick(settings, out, clock)
+    except Exception as exc:
+        message = explain(exc)
+        if message is None:
+            raise
+        out(f"[{clock().astimezone(settings.tz):%Y-%m-%d %H:%M}] 本轮未完成：{message}")
+
+
+def _tick(settings: Settings, out: Callable[[str], None], clock) -> None:
     now = clock()
     swept = jobs.run_sweep(settings, now=now)
     digests = jobs.run_digest(settings, now=now)

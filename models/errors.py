@@ -14,7 +14,29 @@
 from __future__ import annotations
 
 import errno
+import unicodedata
 from dataclasses import dataclass
+
+QUOTE_CHARS = 60  # how much of a value a message quotes
+MAX_LISTED_PROBLEMS = 200  # how many problems of a file a message lists
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``value`` as a message may quote it: at most ``limit`` characters (then "…（共 N 字）"),
+    control characters, lone surrogates and other invisible or unencodable ones spelled out
+    (``\\x00``, ``\\ufffe``), so a hostile value can neither flood the output nor break the line
+    or the terminal's encoding."""
+    text = value if isinstance(value, str) else str(value)
+    shown = text[:limit]
+    if not shown.isprintable():
+        shown = "".join(_visible(ch) for ch in shown)
+    return shown if len(text) <= limit else f"{shown}…（共 {len(text)} 字）"
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable() or unicodedata.category(ch) in ("Lo", "Zs", "Mn", "Mc"):
+        return ch
+    return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 class DubanError(Exception):
@@ -30,10 +52,13 @@ class DatabaseNotReady(DubanError):
 
 
 class InputError(DubanError):
-    def __init__(self, field: str, value: object, reason: str, *, where: str = ""):
+    """``value`` is quoted up to ``limit`` characters (longer for a path than for a cell)."""
+
+    def __init__(self, field: str, value: object, reason: str, *, where: str = "",
+                 limit: int = QUOTE_CHARS):
         self.field, self.value, self.reason, self.where = field, value, reason, where
         prefix = f"{where} " if where else ""
-        super().__init__(f"{prefix}{field} “{value}”：{reason}")
+        super().__init__(f"{prefix}{field} “{quote(value, limit)}”：{reason}")
 
 
 @dataclass(frozen=True)
@@ -46,15 +71,22 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.where} {self.field} “{self.value}”：{self.reason}"
+        return f"{self.where} {self.field} “{quote(self.value)}”：{self.reason}"
 
 
 class ValidationFailed(DubanError):
-    def __init__(self, source: str, problems: list[Problem]):
+    """``problems`` are the first ones found (at most what the finder kept); ``total`` counts
+    them all. The message lists at most MAX_LISTED_PROBLEMS."""
+
+    def __init__(self, source: str, problems: list[Problem], *, total: int | None = None):
         self.source, self.problems = source, problems
+        self.total = len(problems) if total is None else total
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        more = self.total - len(listed)
         super().__init__(
-            f"{source} 有 {len(problems)} 处错误，未写入任何数据：\n"
-            + "\n".join(f"  {p}" for p in problems),
+            f"{source} 有 {self.total} 处错误，未写入任何数据：\n"
+            + "\n".join(f"  {p}" for p in listed)
+            + (f"\n  ……另有 {more} 处错误未列出" if more else ""),
         )
 
 

@@ -19,6 +19,22 @@ from models.errors import TransportError
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
+# A display name holding an at sign can pass for an address: "evil@x.org" <evil@x.org> as a
+# name is shown by mail clients as that address. ASCII and full-width forms alike.
+_AT_SIGNS = frozenset("@\uff20\ufe6b")
+
+
+def display_name(name: str | None) -> str:
+    """``name`` as a display name that cannot pose as an address: a name holding an at sign is
+    dropped altogether ("": the bare address is shown, which is always the truth); control
+    characters go and whitespace is collapsed. Quotes, brackets and commas stay (the builder
+    quotes or encodes them)."""
+    if not name or any(ch in _AT_SIGNS for ch in name):
+        return ""
+    text = "".join(" " if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES else ch for ch in name)
+    return " ".join(text.split())
+
+
 def visible(text: str) -> str:
     """``text`` with control characters spelled out (``\\r``), safe to quote in an error message."""
     return "".join(
@@ -61,16 +77,18 @@ def parse_address(raw: str, *, role: str = "收件地址") -> Address:
         domain = address.domain if address.domain.isascii() else address.domain.encode("idna").decode()
     except UnicodeError:
         raise refuse("域名无效") from None
-    return Address(display_name=address.display_name, username=address.username, domain=domain)
+    return Address(display_name=display_name(address.display_name), username=address.username,
+                   domain=domain)
 
 
 def named(address: Address, name: str | None) -> Address:
     """``address`` with ``name`` as its display name unless it already has one (the outbox keeps
-    a recipient's name beside the bare address). The builder cleans and encodes names."""
+    a recipient's name beside the bare address), made safe by :func:`display_name`; the
+    builder encodes it."""
     if not name or address.display_name:
         return address
-    return Address(display_name=name.replace("\r", " ").replace("\n", " "),
-                   username=address.username, domain=address.domain)
+    return Address(display_name=display_name(name), username=address.username,
+                   domain=address.domain)
 
 
 def parse_addresses(raws: Sequence[str | Address], *, role: str = "收件地址") -> list[Address]:

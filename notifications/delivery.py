@@ -26,9 +26,10 @@ from models.domain.office import OfficeHours
 from models.engine.config import EngineConfig
 from models.engine.mail_context import with_items
 from models.engine.outbox import Claimed, Outcome, Recorded, claim_in, count_ready, record, tally
-from models.errors import RenderError, TransportError
+from models.errors import ConfigError, RenderError, TransportError
 from models.store.calendar_store import calendar_from_db
 from models.store.db import session_scope
+from notifications.addresses import parse_address
 from notifications.letters import Letter, letters, render_letter
 from notifications.render import RenderedEmail
 from notifications.transport import Transport
@@ -171,6 +172,10 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
                   concurrency: int = 8) -> DeliveryReport:
     """Send every ready row, batch by batch, while the office is open at ``now``: at most
     ``concurrency`` messages rendered or sent at once, two batches claimed at a time."""
+    try:  # before anything is claimed: a bad sender would fail every row it took
+        parse_address(sender, role="发件地址")
+    except TransportError as exc:
+        raise ConfigError(f"{exc}，请检查 DUBAN_SMTP_FROM") from None
     report = DeliveryReport()
     # Outside office hours only rows marked any_hour (meeting notices) may go out.
     report.office_open, calendar = _office_open(engine, now, config)

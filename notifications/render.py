@@ -48,6 +48,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from models.errors import ConfigError, RenderError, TransportError
 from notifications.addresses import parse_address, parse_addresses
+from notifications.bounded import render_bounded
 
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -252,14 +253,13 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
     taken = {a.addr_spec.lower() for a in to_addresses}
     cc_addresses = [a for a in parse_addresses(cc, role="抄送地址") if a.addr_spec.lower() not in taken]
 
-    env = _environment(templates_dir.resolve() if templates_dir else None)
-    values = dict(context)
-    subject = clean_subject(_render_part(env, f"{template}.subject.j2", values))
+    raw_subject, raw_text, raw_html = _render_parts(template, dict(context), templates_dir)
+    subject = clean_subject(raw_subject)
     if not subject:
         raise RenderError(f"模板 {template}.subject.j2 渲染出的主题为空")
     subject = shorten_subject(subject)
-    text = _text("plain", _render_part(env, f"{template}.txt.j2", values))
-    html = _text("html", _render_part(env, f"{template}.html.j2", values))
+    text = _text("plain", raw_text)
+    html = _text("html", raw_html)
     head = _head(subject, from_address, to_addresses, cc_addresses, message_id,
                  date or datetime.now().astimezone())
     body = partial(_body, (text, html), hashlib.sha256(message_id.encode("ascii")).hexdigest()[:24],
@@ -269,6 +269,16 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
                          recipients=tuple(a.addr_spec for a in [*to_addresses, *cc_addresses]),
                          message_id=message_id, eight_bit=head + body(eight_bit=True),
                          make_seven_bit=partial(_join, head, body) if eight_bit else None)
+
+
+def _render_parts(template: str, values: dict[str, Any], templates_dir: Path | None) -> list[str]:
+    """The subject, text and HTML templates rendered. An administrator's folder is rendered in a
+    worker bounded in time and memory (notifications.bounded); the packaged templates here."""
+    names = [f"{template}.{part}.j2" for part in PARTS]
+    if templates_dir is not None:
+        return render_bounded(templates_dir.resolve(), names, values)
+    env = _environment(None)
+    return [_render_part(env, name, values) for name in names]
 
 
 # -- the builder: headers and MIME parts written directly, every line CRLF-terminated and short --

@@ -262,7 +262,7 @@ def check_ledger(session: Session, ledger: LedgerFile, *, now: datetime, tz: Zon
                 first_row[code] = number
             rows.append(row)
     if not items.complete:
-        raise ValidationFailed(ledger.source, problems.sorted())
+        raise ValidationFailed(ledger.source, problems.sorted(), total=problems.total)
 
     db_units = {u.name: u for u in session.exec(select(Unit))}
     unit_names = {u.id: u.name for u in db_units.values()}
@@ -289,5 +289,5 @@ def check_ledger(session: Session, ledger: LedgerFile, *, now: datetime, tz: Zon
         item = existing.get(row.fields.get("code"))  # type: ignore[arg-type]
         _plan_item(plan, items, row, item, unit_names, now, tz)
     if problems:
-        raise ValidationFailed(ledger.source, problems.sorted())
+        raise ValidationFailed(ledger.source, problems.sorted(), total=problems.total)
     return plan

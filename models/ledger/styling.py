@@ -13,6 +13,7 @@ import functools
 import io
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Iterable
 from copy import copy
@@ -27,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from models.domain.enums import Light
+from models.domain.validation import xml_safe
 from models.errors import InputError, os_error_words
 from models.ledger.columns import (
     DAYS_OVERDUE,
@@ -78,10 +80,24 @@ ITEM_LAYOUT = [NUMBER, *cols(ITEM_COLUMNS[:10]), Col(LIGHT, LIGHT, 8),
                *cols(ITEM_COLUMNS[10:])]
 UNIT_LAYOUT = [NUMBER, *cols(UNIT_COLUMNS)]
 BY_KEY = {c.key: c for c in ITEM_LAYOUT}
+_LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def excel_text(text: str) -> str:
+    """Text as Excel stores it, so that no stored text can break the file or change on the way
+    back: a literal ``_x000D_`` is written ``_x005F_x000D_`` (Excel's escaped underscore), and a
+    character XML cannot carry (stored before input refused them) as its escape ``_xFFFE_``."""
+    if "_x" in text:
+        text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
+    return xml_safe(text)
+
+
 def make_cell(ws, value: Any, column: Col, *, fmt: str | None = None,
               light: Light | None = None) -> WriteOnlyCell:
     """A body cell: the ledger's font and borders, the column's alignment, a number format,
     and for status cells the traffic light's colours."""
+    if isinstance(value, str):
+        value = excel_text(value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"  # text, not a formula

@@ -24,6 +24,7 @@ from models.engine.outbox import drop_pending
 from models.errors import InputError, Refused
 from models.records.items import complete_item, get_item
 from models.store.events import record_event
+from models.store.files import open_regular, too_big
 from models.store.next_actions import set_next_action
 from models.store.tables import Item, Submission, SubmissionFile
 
@@ -39,31 +40,49 @@ class StoredFile:
 
 
 def check_upload(path: Path, *, max_bytes: int) -> None:
-    """Refuse what cannot be stored, before anything is written."""
-    if not path.is_file():
-        raise InputError("文件", str(path), "不存在或不是普通文件")
-    size = path.stat().st_size
+    """Refuse what cannot be stored, before anything is written: anything but a regular file
+    (a symbolic link, a directory, a device, a pipe), an empty file, a file over the limit."""
+    validation.text(path.name, "文件名", max_len=255)
+    fd = open_regular(path, field="文件")
+    try:
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
     if size == 0:
         raise InputError("文件", path.name, "是空文件")
     if size > max_bytes:
-        raise InputError("文件", path.name,
-                         f"大小 {size / 1048576:.1f} MB，超过上限 {max_bytes / 1048576:.0f} MB")
+        raise too_big(path, size, max_bytes, "文件")
 
 
 def store_file(path: Path, files_dir: Path, *, max_bytes: int) -> StoredFile:
-    """Copy into files_dir under its SHA-256 (content-addressed: the same file is kept once)."""
-    check_upload(path, max_bytes=max_bytes)
+    """Copy into files_dir under its SHA-256 (content-addressed: the same file is kept once).
+    What is copied is the regular file checked on the same open descriptor, never a link's
+    target."""
+    validation.text(path.name, "文件名", max_len=255)
+    fd = open_regular(path, field="文件")
+    with os.fdopen(fd, "rb") as src:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            raise InputError("文件", path.name, "是空文件")
+        if size > max_bytes:
+            raise too_big(path, size, max_bytes, "文件")
+        return _copy(src, path.name, files_dir, max_bytes=max_bytes)
+
+
+def _copy(src, name: str, files_dir: Path, *, max_bytes: int) -> StoredFile:
     files_dir.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     fd, tmp_name = tempfile.mkstemp(dir=files_dir, prefix=".upload-")
     try:
-        with os.fdopen(fd, "wb") as tmp, path.open("rb") as src:
+        with os.fdopen(fd, "wb") as tmp:
             while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise InputError("文件", path.name, "在读取时超过了大小上限")
+                    raise InputError("文件", name, "在读取时超过了大小上限")
                 digest.update(chunk)
                 tmp.write(chunk)
+        if size == 0:
+            raise InputError("文件", name, "是空文件")
         sha = digest.hexdigest()
         relative = Path(sha[:2]) / sha
         target = files_dir / relative
@@ -76,9 +95,7 @@ def store_file(path: Path, files_dir: Path, *, max_bytes: int) -> StoredFile:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
-    if size == 0:
-        raise InputError("文件", path.name, "是空文件")
-    return StoredFile(path.name, size, sha, str(relative))
+    return StoredFile(name, size, sha, str(relative))
 
 
 def check_submission(session: Session, item_id: int, *, at: datetime, now: datetime,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -11,13 +12,16 @@ from pathlib import Path
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from models.domain import validation
 from models.domain.calendar import DayOverride, WorkCalendar
 from models.domain.parsing import parse_date
-from models.errors import InputError, Problem, ValidationFailed, os_error_words
+from models.errors import InputError, Problem, ValidationFailed
 from models.store.events import record_event
+from models.store.files import csv_problem, read_regular_file
 from models.store.tables import CalendarDay
 
 COLUMNS = ("日期", "类型", "名称")
+MAX_FILE_BYTES = 1 << 20  # a year's notice is a few dozen lines
 KINDS = {"休": False, "班": True}
 
 
@@ -56,10 +60,7 @@ def calendar_from_db(session: Session, **kwargs) -> WorkCalendar:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError("文件", str(path), f"无法读取（{os_error_words(exc)}）") from None
+    raw = read_regular_file(path, max_bytes=MAX_FILE_BYTES, field="文件")
     # Excel on Chinese Windows saves CSV as GB18030; elsewhere UTF-8, perhaps with a BOM.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -69,9 +70,21 @@ def _read_text(path: Path) -> str:
     raise InputError("文件", str(path), "既不是 UTF-8 也不是 GB18030 编码的文本")
 
 
+def _csv_rows(path: Path, text: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
+            raise InputError("文件", path.name,
+                             f"第 {reader.line_num} 行无法按 CSV 读取（{csv_problem(exc)}）") from None
+
+
 def parse_calendar_csv(path: Path) -> list[DayOverride]:
     """Every row checked; ValidationFailed lists every bad cell with its row and column."""
-    reader = csv.reader(io.StringIO(_read_text(path)))
+    reader = _csv_rows(path, _read_text(path))
     header = [h.strip().replace("\u3000", "") for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -96,6 +109,12 @@ def parse_calendar_csv(path: Path) -> list[DayOverride]:
             problems.append(Problem(where, "名称", "", "不能为空"))
         elif len(cells["名称"]) > 50:
             problems.append(Problem(where, "名称", cells["名称"], "超过 50 字"))
+        else:
+            try:
+                validation.text(cells["名称"], "名称", max_len=50)
+            except InputError as exc:
+                problems.append(Problem(where, "名称", cells["名称"], exc.reason))
+                cells["名称"] = ""
         if day is not None and day in seen:
             problems.append(Problem(where, "日期", cells["日期"], f"与第{seen[day]}行重复"))
         elif day is not None:

@@ -45,6 +45,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             dbapi_conn.isolation_level = None  # transactions are begun below, not by pysqlite
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            # A REPLACE deletes the row it collides with; only with this pragma does that
+            # deletion fire DELETE triggers (the event log's among them).
+            cur.execute("PRAGMA recursive_triggers=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

@@ -105,7 +105,7 @@ def test_a_name_from_the_outbox_row_cannot_add_a_header(context, name):
     assert "Bcc" not in parsed
     assert b"\nBcc:" not in rendered.seven_bit
     [to] = parsed["To"].addresses
-    assert to.addr_spec == "youfu@example.org" and "Bcc: spy@evil.example" in to.display_name
+    assert to.addr_spec == "youfu@example.org" and to.display_name == ""  # it names an address
     assert rendered.recipients == ("youfu@example.org",)
 
 

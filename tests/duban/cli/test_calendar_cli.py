@@ -168,7 +168,7 @@ def test_a_missing_file_is_reported(cli, tmp_path):
     result = cli("calendar", "load", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1
     assert "nope.csv" in result.stderr
-    assert "无法读取" in result.stderr
+    assert "不存在" in result.stderr
 
 
 def test_user_values_that_look_like_markup_are_reported_verbatim(cli):

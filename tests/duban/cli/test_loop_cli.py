@@ -46,7 +46,7 @@ def test_progress_with_a_file(cli, tmp_path):
     stored = list((tmp_path / "home" / "files").rglob("*"))
     assert any(f.is_file() and f.read_bytes() == b"%PDF-1.4 demo" for f in stored)
     missing = cli("item", "progress", item_id, "又一条", "--file", tmp_path / "无.pdf", code=1)
-    assert "不存在或不是普通文件" in missing.stderr
+    assert "无法读取（文件或目录不存在）" in missing.stderr
     assert len(cli.json("item", "show", item_id)["progress"]) == 1
 
 

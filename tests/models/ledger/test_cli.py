@@ -66,7 +66,7 @@ def test_refused_files_exit_1_with_the_reason(make_cli, tmp_path):
 
     assert "加密的工作簿" in cli("import", FIXTURES / "encrypted.xlsx", code=1).stderr
     assert "不是 .xlsx 或 .csv 文件" in cli("import", tmp_path / "a.xlsx", code=1).stderr
-    assert "无法读取" in cli("import", tmp_path / "none.xlsx", code=1).stderr
+    assert "不存在" in cli("import", tmp_path / "none.xlsx", code=1).stderr
     assert "超过 1 行" in cli("import", FIXTURES / "items_gb18030.csv", "--max-rows", "1",
                                code=1).stderr
     assert cli("import", FIXTURES / "handmade.xlsx", "--max-rows", "0", code=2)

@@ -92,7 +92,10 @@ def test_rows_with_only_a_row_number_are_not_data(engine, tmp_path):
         "事项": [["序号", "编号", "事项名称", "责任单位", "完成时限"], [1, *ROW], [2], [3], [4]],
     })
 
-    assert import_file(engine, path, max_rows=1).items_added == 1
+    assert import_file(engine, path, max_rows=4).items_added == 1
+    # They still count towards --max-rows: a file cannot make import read without end.
+    with pytest.raises(Refused, match="数据超过 3 行"):
+        import_file(engine, path, max_rows=3)
 
 
 def test_formulas_with_saved_results_are_read_and_without_are_refused(engine, tmp_path):

@@ -17,8 +17,11 @@ from models.ledger.reading import open_ledger
 
 
 def _rows(path):
+    """Each sheet's rows as (number, values as a tuple from column A to the last value)."""
     with open_ledger(path) as ledger:
-        return {name: list(sheet.rows) for name, sheet in ledger.sheets.items()}
+        return {name: [(number, tuple(values.get(i) for i in range(max(values, default=-1) + 1)))
+                       for number, values, _ in sheet.rows]
+                for name, sheet in ledger.sheets.items()}
 
 
 def _refusal(path) -> str:
@@ -151,5 +154,5 @@ def test_sheet_names_with_spaces_are_found(tmp_path):
 
 
 def test_a_missing_file_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match="无法读取"):
+    with pytest.raises(InputError, match="不存在"):
         open_ledger(tmp_path / "没有这个文件.xlsx")

@@ -34,23 +34,29 @@ def _openpyxl_rows(data: bytes, title: str, *, formulas: bool = False):
     return rows
 
 
-def _ours(data: bytes, title: str):
+def _workbook(data: bytes) -> XlsxWorkbook:
     workbook = XlsxWorkbook(data)
+    workbook.load()
+    return workbook
+
+
+def _ours(data: bytes, title: str):
+    workbook = _workbook(data)
     rows = list(workbook.rows(title))
     workbook.close()
     values = []
     for number, cells, _ in rows:
-        cells = list(cells)
-        while cells and cells[-1] is None:
-            cells.pop()
-        values.append((number, tuple(cells)))
+        dense = [cells.get(i) for i in range(max(cells, default=-1) + 1)]
+        while dense and dense[-1] is None:
+            dense.pop()
+        values.append((number, tuple(dense)))
     return values, [(number, f) for number, _, f in rows if f]
 
 
 @pytest.mark.parametrize("name", ["handmade.xlsx", "broken.xlsx", "libreoffice.xlsx"])
 def test_values_and_formulas_agree_with_openpyxl(name):
     data = (FIXTURES / name).read_bytes()
-    names = XlsxWorkbook(data).sheetnames
+    names = _workbook(data).sheetnames
     assert names == load_workbook(io.BytesIO(data), read_only=True).sheetnames
     for title in names:
         values, formulas = _ours(data, title)

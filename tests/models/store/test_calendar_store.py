@@ -201,7 +201,7 @@ def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(InputError) as info:
         parse_calendar_csv(path)
     assert str(path) in str(info.value)
-    assert "无法读取" in str(info.value)
+    assert "不存在" in str(info.value)
 
 
 def test_binary_file_is_refused_naming_the_encodings(write):
