@@ -7,7 +7,7 @@ from rich.table import Table
 
 from duban import migrations
 from duban.cli.context import JSON_HELP, app_context, out, print_json
-from duban.cli.demo import is_empty, load_demo
+from duban.cli.demo import demo_accounts, is_empty, load_demo
 from models.records.units import add_person, list_people
 from models.store.events import snapshot
 
@@ -38,12 +38,18 @@ def demo(
             out.print("数据库中已有数据，未载入示例。")
             return
         added = load_demo(session, now=ctx.now(), tz=ctx.settings.tz, actor=ctx.actor)
+        logins = demo_accounts(session, now=ctx.now(), actor=ctx.actor)
     if not any(added.values()):
         out.print("示例数据已全部存在，未作改动。")
     else:
         out.print(f"已载入示例：单位 {added['units']} 个，人员 {added['people']} 名，"
                   f"事项 {added['items']} 项，周期任务 {added['recurring']} 个"
                   f"（已报送 {added['submissions']} 期）。")
+    if logins:
+        table = Table("用户名", "角色", "密码", title="网页工作台示例账号（密码只显示这一次，请记下）")
+        for name, role, password in logins:
+            table.add_row(name, role, password)
+        out.print(table)
 
 
 @person_app.command("add")

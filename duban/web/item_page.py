@@ -1,0 +1,139 @@
+"""What the item page shows: fields, history in words, reminders, submissions and the actions
+this viewer may take now. Built from the records; the template only lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from duban.web.context import SUPERVISORS, Viewer
+from models.domain.enums import ItemStatus, OutboxStatus, Role
+from models.records.items import progress_of
+from models.records.submissions import submissions_of
+from models.reports.views import Clock, item_row
+from models.store.events import history
+from models.store.tables import Item, Outbox, Unit
+
+ACTIONS = {
+    "create": "交办（新建事项）", "update": "修改", "status": "状态变更", "progress": "反馈进展",
+    "progress_file": "反馈附件", "submit": "提交材料", "ack": "签收", "review": "审核",
+    "accept": "审核通过（销号）", "return": "退回", "instruct": "领导批示", "urge": "手动催办",
+    "extension": "延期申请", "extension_request": "延期申请", "extend": "延期",
+    "approve": "批准延期", "reject": "驳回延期", "attendance": "记录出席", "delete": "删除",
+}
+COLUMNS = {
+    "code": "编号", "kind": "类别", "title": "事项名称", "detail": "问题描述", "measure": "整改措施",
+    "source": "来源", "unit_id": "责任单位", "person": "责任人", "deadline_date": "完成时限",
+    "deadline_time": "完成时限（时刻）", "due_at": "截止时刻", "status": "状态",
+    "completed_at": "完成时间", "remark": "备注", "acked_at": "签收时间", "acked_by": "签收人",
+    "note": "内容", "at": "时间", "late": "是否逾期", "files": "附件", "reason": "理由",
+    "text": "批示内容", "verdict": "审核结论", "to": "延期至",
+}
+SKIP = {"id", "created_at", "updated_at", "ics_sequence", "template_id", "parent_id", "due_at",
+        "submission_id"}
+
+
+@dataclass
+class HistoryLine:
+    at: Any
+    actor: str
+    action: str
+    changes: list[str] = field(default_factory=list)
+
+
+def _value(value: Any, units: dict[int, str], key: str) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if key == "unit_id" and isinstance(value, int):
+        return units.get(value, str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value)) or "（无）"
+    text = str(value)
+    if key.endswith("_at") and "T" in text:
+        return text[:16].replace("T", " ")  # instants are written in UTC: shown only as changed
+    return text[:200]
+
+
+def history_lines(session: Session, item_id: int, units: dict[int, str]) -> list[HistoryLine]:
+    lines = []
+    for event in history(session, "item", item_id):
+        line = HistoryLine(event.at, event.actor, ACTIONS.get(event.action, event.action))
+        before, after = event.before or {}, event.after or {}
+        if event.action != "create":
+            for key in [k for k in after if k not in SKIP]:
+                label = COLUMNS.get(key, key)
+                if key in before:
+                    line.changes.append(f"{label}：{_value(before[key], units, key)} → "
+                                        f"{_value(after[key], units, key)}")
+                else:
+                    line.changes.append(f"{label}：{_value(after[key], units, key)}")
+        lines.append(line)
+    return lines
+
+
+@dataclass
+class ItemView:
+    item: Item
+    unit: Unit
+    row: dict[str, Any]
+    history: list[HistoryLine]
+    progress: list
+    submissions: list
+    reminders: list[dict[str, Any]]
+    actions: set[str]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def reminders_of(session: Session, item_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(Outbox).where(Outbox.item_id == item_id)
+                        .order_by(col(Outbox.send_after), col(Outbox.id)))
+    return [{"kind": r.reminder.value, "stage": r.stage, "to": r.recipient_name,
+             "status": OutboxStatus(r.status).label, "failed": r.status == OutboxStatus.FAILED,
+             "send_after": r.send_after, "sent_at": r.sent_at, "error": r.last_error}
+            for r in rows]
+
+
+def allowed_actions(viewer: Viewer, item: Item, extras: dict[str, Any]) -> set[str]:
+    """The forms this viewer sees on this item now (the engine still checks the state)."""
+    actions: set[str] = set()
+    closed = item.status.is_closed
+    own = viewer.is_unit and viewer.unit_id == item.unit_id
+    if own and not closed:
+        if getattr(item, "acked_at", None) is None and "acked_at" in Item.model_fields:
+            actions.add("ack")
+        actions.add("progress")
+        if item.status is not ItemStatus.SUBMITTED:
+            actions.add("submit")
+            if not extras.get("pending_extension"):
+                actions.add("extension")
+    if viewer.role in SUPERVISORS and not closed:
+        if item.status is ItemStatus.SUBMITTED:
+            actions |= {"accept", "return"}
+        actions.add("urge")
+        if extras.get("pending_extension"):
+            actions.add("decide_extension")
+    if viewer.role is Role.LEADER and not closed:
+        actions.add("instruct")
+    return actions
+
+
+def item_view(session: Session, clock: Clock, viewer: Viewer, item: Item, unit: Unit) -> ItemView:
+    units = {u.id: u.name for u in session.exec(select(Unit))}  # type: ignore[misc]
+    extras = loop_extras(session, item)
+    return ItemView(
+        item=item, unit=unit, row=item_row(item, unit, clock),
+        history=history_lines(session, item.id, units),  # type: ignore[arg-type]
+        progress=progress_of(session, item.id),  # type: ignore[arg-type]
+        submissions=submissions_of(session, item.id),  # type: ignore[arg-type]
+        reminders=reminders_of(session, item.id),  # type: ignore[arg-type]
+        actions=allowed_actions(viewer, item, extras), extras=extras,
+    )
+
+
+def loop_extras(session: Session, item: Item) -> dict[str, Any]:
+    """The closed loop's parts of the page: instructions (批示) and the pending extension."""
+    return {}
