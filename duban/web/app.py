@@ -92,3 +92,17 @@ def _handlers(app: FastAPI) -> None:
     async def crashed(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error(request, 500, "系统错误", "处理请求时出错，未做任何修改。请稍后重试或联系管理员。")
+
+
+def page_routes(app: FastAPI) -> list:
+    """Every route of the app, routers included (FastAPI 0.150 keeps an included router as one
+    entry of ``app.routes``; none of ours has a prefix)."""
+    found, stack = [], list(app.routes)
+    while stack:
+        route = stack.pop(0)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            stack[:0] = list(inner.routes)
+        else:
+            found.append(route)
+    return found
