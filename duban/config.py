@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.domain.loop import LoopRules, parse_kinds
 from models.engine.config import EngineConfig
-from models.errors import ConfigError
+from models.errors import ConfigError, DubanError
 from models.store.db import psycopg_url
 from notifications.transport import MailConfig
 
@@ -47,6 +48,8 @@ EXPECTED_FORM = {
     "web_port": "1 到 65535 之间的整数，例如 8000",
     "web_url": "网页工作台的地址，以 http:// 或 https:// 开头，例如 https://duban.example.org",
     "rank_grades": "三个从高到低的百分数（优秀、良好、一般的下限），例如 95,85,70",
+    "review_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
+    "ack_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
 }
 
 
@@ -69,6 +72,8 @@ class Settings(BaseSettings):
     web_port: int = 8000
     web_url: str | None = None  # reminders link to {web_url}/items/{id} when set
     rank_grades: str = "95,85,70"
+    review_kinds: str = "整改事项,任务"  # kinds that wait for 审核 after 提交
+    ack_kinds: str = "整改事项,任务"  # kinds a unit must acknowledge (签收)
 
     @field_validator("database_url")
     @classmethod
@@ -135,6 +140,15 @@ class Settings(BaseSettings):
         a, b, c = (float(v) for v in self.rank_grades.split(","))
         return a, b, c
 
+    @field_validator("review_kinds", "ack_kinds")
+    @classmethod
+    def _kinds(cls, value: str) -> str:
+        try:
+            parse_kinds(value, "类别")
+        except DubanError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("smtp_host", "smtp_user", "smtp_password")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -179,10 +193,16 @@ class Settings(BaseSettings):
         return folder if folder.is_dir() else None
 
     @cached_property
+    def loop_rules(self) -> LoopRules:
+        return LoopRules(review_kinds=parse_kinds(self.review_kinds, "DUBAN_REVIEW_KINDS"),
+                         ack_kinds=parse_kinds(self.ack_kinds, "DUBAN_ACK_KINDS"))
+
+    @cached_property
     def engine_config(self) -> EngineConfig:
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
-                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local")
+                            mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
+                            loop=self.loop_rules)
 
     @cached_property
     def mail_config(self) -> MailConfig:

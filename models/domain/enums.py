@@ -91,6 +91,8 @@ class ReminderKind(StrEnum):
     MEETING = "会议提醒"
     MEETING_CHANGE = "会议变更"
     MEETING_CANCEL = "会议取消"
+    ACK = "签收提醒"  # not acknowledged within a working day
+    URGE = "催办"  # sent by hand by a supervisor (手动催办)
 
 
 class OutboxStatus(StrEnum):
@@ -115,3 +117,16 @@ class Audience(StrEnum):
     LEADER = "leader"  # the unit's lead leader (分管领导)
     BUREAU = "bureau"  # the bureau head (主要负责人) and the supervisors (督办人员)
     ATTENDEES = "attendees"  # a meeting's invitees
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "待审批"
+    APPROVED = "已批准"
+    REJECTED = "已驳回"
+
+
+class Verdict(StrEnum):
+    """What 审核 made of a submission."""
+
+    ACCEPTED = "通过"
+    RETURNED = "退回"

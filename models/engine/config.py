@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
+
+from models.domain.loop import LoopRules
 
 
 @dataclass(frozen=True)
@@ -17,3 +19,5 @@ class EngineConfig:
     office_end: time
     bureau: str
     mail_domain: str
+    # Which kinds wait for 审核 after 提交 and must be acknowledged (签收).
+    loop: LoopRules = field(default_factory=LoopRules)

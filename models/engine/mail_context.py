@@ -22,9 +22,10 @@ from sqlalchemy.dialects import postgresql
 
 from models.domain.calendar import WorkCalendar
 from models.domain.deadlines import Deadline, local_date, workdays_overdue
-from models.domain.enums import ItemStatus
+from models.domain.enums import ItemStatus, OutboxStatus, ReminderKind
+from models.domain.loop import CHASE_WORDS, chase_note
 from models.reports.views import deadline_of
-from models.store.tables import Item, Unit
+from models.store.tables import Instruction, Item, Outbox, Unit
 
 if TYPE_CHECKING:
     from models.engine.config import EngineConfig
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 ITEM = Item.__table__  # type: ignore[attr-defined]
 UNIT = Unit.__table__  # type: ignore[attr-defined]
+INSTRUCTION = Instruction.__table__  # type: ignore[attr-defined]
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+# Messages that say what was done before them ("已于12月2日催办"), from the outbox's sent rows.
+RECOUNTING = (ReminderKind.ESCALATION, ReminderKind.CIRCULATION)
 # What a reminder quotes: one row stands for both ``item`` and ``unit`` in ``_context``.
 MAIL_COLUMNS = (
     ITEM.c.id, ITEM.c.code, ITEM.c.title, ITEM.c.kind, ITEM.c.person, ITEM.c.measure,
@@ -57,13 +62,14 @@ def day_counts(status: ItemStatus, deadline: Deadline, due_at: datetime, *, now:
 
 
 def _context(item, unit, deadline: Deadline, days: DayCounts, *, now: datetime,
-             config: EngineConfig) -> dict[str, Any]:
+             config: EngineConfig, instruction: str | None = None) -> dict[str, Any]:
     return {
         "item": {
             "id": item.id, "code": item.code, "title": item.title, "kind": item.kind.value,
             "unit": unit.name, "person": item.person, "deadline": str(deadline),
             "days_overdue": days.days_overdue, "workdays_left": days.workdays_left,
             "measure": item.measure, "detail": item.detail, "source": item.source,
+            "instruction": instruction,
         },
         "unit_contact": unit.contact_name,
         "leader": unit.leader_name,
@@ -100,8 +106,17 @@ def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
             asked = ITEM.c.id == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
         else:
             asked = ITEM.c.id.in_(ids)
-        query = sa.select(*MAIL_COLUMNS).join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+        # The latest 领导批示 joined in: still one statement.
+        latest = (sa.select(sa.func.max(INSTRUCTION.c.id)).where(INSTRUCTION.c.item_id == ITEM.c.id)
+                  .correlate(ITEM).scalar_subquery())
+        query = (sa.select(*MAIL_COLUMNS, INSTRUCTION.c.text.label("instruction_text"),
+                           INSTRUCTION.c.author.label("instruction_author"),
+                           INSTRUCTION.c.at.label("instruction_at"))
+                 .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
+                 .outerjoin(INSTRUCTION, INSTRUCTION.c.id == latest))
         found = {r.id: r for r in conn.execute(query.where(asked))}
+    chased = _chase_notes(conn, sorted({r.item_id for r in rows if r.item_id is not None
+                                        and r.reminder in RECOUNTING}), tz=config.tz)
     by_item: dict[int, dict[str, Any]] = {}
     days: dict[tuple, DayCounts] = {}  # items in a batch share few deadlines
     contexts: list[dict[str, Any] | None] = []
@@ -122,6 +137,42 @@ def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
                 counts = days[key] = day_counts(item.status, deadline, item.due_at, now=now,
                                                 tz=config.tz, calendar=calendar)
             base = by_item[item.id] = _context(item, item, deadline, counts, now=now,
-                                               config=config)
-        contexts.append({**base, **row.context})
+                                               config=config,
+                                               instruction=_instruction(item, config.tz))
+        context = {**base, **row.context}
+        if row.reminder in RECOUNTING:
+            context["chased"] = chased.get(item.id, "")
+        contexts.append(context)
     return contexts
+
+
+def _asked(column, ids: list[int], conn: Connection):
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
+def instruction_text(text: str, author: str, at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{text}（{author}，{local.month}月{local.day}日）"
+
+
+def _instruction(row, tz: ZoneInfo) -> str | None:
+    if row.instruction_text is None:
+        return None
+    return instruction_text(row.instruction_text, row.instruction_author, row.instruction_at, tz)
+
+
+def _chase_notes(conn: Connection, ids: list[int], *, tz: ZoneInfo) -> dict[int, str]:
+    """What was really sent about each item before (催办, 督办), in words."""
+    if not ids:
+        return {}
+    found = conn.execute(
+        sa.select(OUTBOX.c.item_id, OUTBOX.c.reminder, OUTBOX.c.sent_at)
+        .where(_asked(OUTBOX.c.item_id, ids, conn),
+               OUTBOX.c.status == OutboxStatus.SENT.value,
+               OUTBOX.c.reminder.in_([k.value for k in CHASE_WORDS])))
+    sent: dict[int, list[tuple[ReminderKind, datetime]]] = {}
+    for r in found:
+        sent.setdefault(r.item_id, []).append((ReminderKind(r.reminder), r.sent_at))
+    return {item_id: chase_note(pairs, tz=tz) for item_id, pairs in sent.items()}

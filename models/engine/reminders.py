@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from models.domain.deadlines import Deadline
 from models.domain.enums import Audience, ItemKind, ItemStatus, PersonRole, ReminderKind
 from models.domain.ladder import DEFAULT_LADDER, Due, LadderClock, Rung, next_fire_after, owed
+from models.domain.loop import ACK_OPEN_STATUSES, LoopRules, ack_reminder_at
 from models.engine import fanout
 from models.engine.config import EngineConfig
 from models.engine.outbox import NewRow, drop_superseded, insert_new, message_id_for
@@ -165,7 +166,8 @@ SWEEP_COLUMNS = (
 # What the sweep needs to plan an item and choose its path; the rest only for the Python path.
 PLAN_COLUMNS = (
     ITEM.c.id, ITEM.c.kind, ITEM.c.status, ITEM.c.deadline_date, ITEM.c.deadline_time,
-    ITEM.c.due_at, ITEM.c.parent_id, ITEM.c.unit_id, UNIT.c.contact_email, UNIT.c.leader_email,
+    ITEM.c.due_at, ITEM.c.parent_id, ITEM.c.unit_id, ITEM.c.created_at, ITEM.c.acked_at,
+    UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_email,
 )
 
 
@@ -250,7 +252,8 @@ def sweep(engine: Engine, *, now: datetime, config: EngineConfig, batch_size: in
         report.meetings_held = meetings.close_finished(session, now=now)
         planner = _Planner(load_ladders(session), Audiences.load(session), now=now,
                            clock=LadderClock(tz=config.tz, calendar=calendar,
-                                             office_start=config.office_start))
+                                             office_start=config.office_start),
+                           rules=config.loop)
     query = (
         sa.select(*PLAN_COLUMNS)
         .join_from(NEXT_ACTION, ITEM, NEXT_ACTION.c.item_id == ITEM.c.id)
@@ -307,15 +310,25 @@ def _queue_batch(session: Session, batch: list, planner: _Planner, *, now: datet
     rest: list[tuple[int, int, Plan | None]] = []  # (position, item id, plan) for Python
     pushes: list[tuple[int, datetime | None]] = []  # None: closed, never looked at again
     owed_stages: dict[int, set[str]] = {}
+    acks: list[tuple[int, NewRow]] = []  # 签收提醒, built here for either path
     for pos, item in enumerate(batch):
         plan_, fan = planner.plan_of(item)
-        pushes.append((item.id, plan_.upcoming if plan_ is not None else None))
+        upcoming = plan_.upcoming if plan_ is not None else None
+        ack_at = planner.ack_at(item)
+        if ack_at is not None:
+            if ack_at <= now:
+                acks.append((pos, _ack_row(item, ack_at, config)))
+            else:
+                upcoming = ack_at if upcoming is None else min(upcoming, ack_at)
+        pushes.append((item.id, upcoming))
         if fan is not None and _plain(item):
             fanned.append([pos, item.id, fan.number, item.unit_id])
             owed_stages[item.id] = fan.stages
         else:
             rest.append((pos, item.id, plan_))
     rows = _python_rows(session, rest, planner.audiences, now=now, config=config, report=report)
+    if acks:
+        rows = sorted(rows + acks, key=lambda pair: pair[0])
     if fanned:
         # One statement for both kinds of rows keeps the ids in batch order.
         report.queued.update(fanout.insert_fanned(
@@ -345,14 +358,23 @@ def _python_rows(session: Session, rest: list[tuple[int, int, Plan | None]],
                                       config=config, report=report)]
 
 
+def _ack_row(item, remind_at: datetime, config: EngineConfig) -> NewRow:
+    """The 签收提醒 an unacknowledged item owes its unit's contact, once."""
+    key = f"ack:{item.id}:{item.contact_email.lower()}"
+    return _row(key, item.id, ReminderKind.ACK, "ack", item.contact_name, item.contact_email, [],
+                "{}", remind_at, False, config)
+
+
 class _Planner:
     """One sweep's plans: items needing action at one instant share few deadlines, so each
     distinct (ladder, deadline, due_at) is planned once, and numbered once for models.engine.fanout
     when the SQL may build its rows."""
 
     def __init__(self, ladders: dict[str, tuple[Rung, ...]], audiences: Audiences, *,
-                 now: datetime, clock: LadderClock) -> None:
+                 now: datetime, clock: LadderClock, rules: LoopRules = LoopRules()) -> None:
         self.ladders, self.audiences, self.now, self.clock = ladders, audiences, now, clock
+        self.rules = rules
+        self._ack_times: dict[datetime, datetime] = {}  # created_at → reminder time
         self.people = fanout.people_rows(audiences.heads, audiences.bureau)
         self.fan_ok = _ascii(e for _, e in audiences.bureau) and _ascii(e for _, e in audiences.heads)
         self.plans: dict[tuple, tuple[Plan, _Fan | None]] = {}
@@ -360,8 +382,9 @@ class _Planner:
         self._lock = threading.Lock()
 
     def plan_of(self, item) -> tuple[Plan | None, _Fan | None]:
-        """The item's plan (None when closed) and its fan-out (None: the Python path)."""
-        if item.status.is_closed:
+        """The item's plan (None when closed or 已提交: nothing chases an item waiting for
+        审核) and its fan-out (None: the Python path)."""
+        if item.status.is_closed or item.status is ItemStatus.SUBMITTED:
             return None, None
         kind = item.kind.value if item.kind.value in self.ladders else DEFAULT_KIND
         key = (kind, item.deadline_date, item.deadline_time, item.due_at)
@@ -371,6 +394,18 @@ class _Planner:
                 known = self.plans.get(key)
                 if known is None:
                     known = self.plans[key] = self._plan(kind, item)
+        return known
+
+    def ack_at(self, item) -> datetime | None:
+        """When an item not yet acknowledged (签收) is reminded; None when it owes no 签收."""
+        if item.acked_at is not None or item.status not in ACK_OPEN_STATUSES \
+                or not self.rules.needs_ack(item.kind, item.parent_id):
+            return None
+        known = self._ack_times.get(item.created_at)
+        if known is None:  # items created together share the instant
+            known = self._ack_times[item.created_at] = ack_reminder_at(
+                item.created_at, tz=self.clock.tz, calendar=self.clock.calendar,
+                office_start=self.clock.office_start)
         return known
 
     def _plan(self, kind: str, item) -> tuple[Plan, _Fan | None]:

@@ -84,7 +84,8 @@ def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, now: datetime,
         "deadline_time": deadline.at, "due_at": deadline.ends_at(tz),
         "status": ItemStatus.NOT_STARTED if status.is_closed else status,
         "completed_at": None, "template_id": None, "parent_id": None,
-        "ics_sequence": 0, "created_at": now, "updated_at": now,
+        "ics_sequence": 0, "acked_at": None, "acked_by": None, "original_due_at": None,
+        "created_at": now, "updated_at": now,
     }
 
 

@@ -161,6 +161,12 @@ def update_item(
         drop_pending(session, item_id, reason="完成时限已变更")
         if item.kind is ItemKind.MEETING:
             item.ics_sequence += 1  # the sweep sends invitees the update
+    elif "status" in changed:
+        # Into 已提交 nothing chases it (the sweep drops its schedule); out of it, the sweep
+        # looks again at once and the ladder resumes.
+        set_next_action(session, item_id, now)
+        if item.status is ItemStatus.SUBMITTED:
+            drop_pending(session, item_id, reason="事项已提交，等待审核")
     action = "status" if set(changed) == {"status"} else "update"
     record_event(session, entity="item", entity_id=item_id, action=action, actor=actor, at=now,
                  before=before, after={k: jsonable(v) for k, v in changed.items()})

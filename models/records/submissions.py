@@ -1,7 +1,9 @@
 """Submissions (报送): when, who and what was handed in for an item, with files kept by hash.
 
-Submitting closes the item (办结) at the submission time; handed in after the deadline it
-counts as late, never as on time.
+Submitting closes the item (办结) at the submission time, unless its kind waits for 审核
+(``LoopRules.needs_review``): then it becomes 已提交 and nothing chases it until it is accepted
+(closed at the submission time) or returned (models.records.loop). Handed in after the
+deadline it counts as late, never as on time.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from models.domain import validation
+from models.domain.enums import ItemStatus
+from models.domain.loop import LoopRules
+from models.engine.outbox import drop_pending
 from models.errors import InputError, Refused
 from models.records.items import complete_item, get_item
 from models.store.events import record_event
+from models.store.next_actions import set_next_action
 from models.store.tables import Item, Submission, SubmissionFile
 
 CHUNK = 1 << 20
@@ -81,6 +87,8 @@ def check_submission(session: Session, item_id: int, *, at: datetime, now: datet
     item = get_item(session, item_id)
     if item.status.is_closed:
         raise Refused(f"事项 {item_id} 状态为“{item.status.value}”，不能再报送")
+    if item.status is ItemStatus.SUBMITTED:
+        raise Refused(f"事项 {item_id} 已提交，正等待审核；退回后才能再次报送")
     if at > now:
         raise InputError("报送时间", at.isoformat(), "不能晚于当前时间")
     if not has_files and not (note and note.strip()):
@@ -96,8 +104,10 @@ def _clean_note(note: str | None) -> str | None:
 
 
 def submit(session: Session, item_id: int, *, at: datetime, by: str, note: str | None,
-           files: list[StoredFile], actor: str, now: datetime) -> Submission:
-    """Record a submission and close the item at ``at``; Refused when the item is closed."""
+           files: list[StoredFile], actor: str, now: datetime,
+           rules: LoopRules = LoopRules()) -> Submission:
+    """Record a submission; close the item at ``at``, or, for a kind that waits for 审核, make it
+    已提交. Refused when the item is closed or already waits for 审核."""
     item = check_submission(session, item_id, at=at, now=now, has_files=bool(files), note=note)
     submission = Submission(
         item_id=item_id, at=at, by=validation.text(by, "报送人", max_len=50),
@@ -112,8 +122,25 @@ def submit(session: Session, item_id: int, *, at: datetime, by: str, note: str |
     record_event(session, entity="item", entity_id=item_id, action="submit", actor=actor, at=now,
                  after={"submission_id": submission.id, "at": at.isoformat(),
                         "late": submission.late, "files": [f.filename for f in files]})
-    complete_item(session, item_id, at=at, actor=actor, now=now)
+    if rules.needs_review(item.kind, item.parent_id):
+        _mark_submitted(session, item, actor=actor, now=now)
+    else:
+        complete_item(session, item_id, at=at, actor=actor, now=now)
     return submission
+
+
+def _mark_submitted(session: Session, item: Item, *, actor: str, now: datetime) -> None:
+    """已提交: nothing chases the item while it waits (its schedule removed and its unsent
+    reminders withdrawn, the schedule first as in items._close). Handing in is receipt enough:
+    an item not yet acknowledged (签收) counts as acknowledged now."""
+    before = {"status": item.status.value}
+    if item.acked_at is None:
+        item.acked_at, item.acked_by = now, actor
+    item.status, item.updated_at = ItemStatus.SUBMITTED, now
+    set_next_action(session, item.id, None)  # type: ignore[arg-type]
+    drop_pending(session, item.id, reason="事项已提交，等待审核")  # type: ignore[arg-type]
+    record_event(session, entity="item", entity_id=item.id, action="status",  # type: ignore[arg-type]
+                 actor=actor, at=now, before=before, after={"status": ItemStatus.SUBMITTED.value})
 
 
 def submissions_of(session: Session, item_id: int) -> list[tuple[Submission, list[SubmissionFile]]]:

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from models.domain.calendar import WorkCalendar
 from models.domain.deadlines import Deadline, light, workdays_overdue
-from models.domain.enums import Light
-from models.store.tables import Item, Unit
+from models.domain.enums import ExtensionStatus, ItemStatus, Light
+from models.domain.loop import ACK_OPEN_STATUSES, LoopRules, ack_cutoff, ack_overdue
+from models.store.tables import Extension, Item, Unit
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,17 @@ def item_light(item: Item, clock: Clock) -> Light:
                  now=clock.now, tz=clock.tz, calendar=clock.calendar)
 
 
-def item_row(item: Item, unit: Unit, clock: Clock) -> dict[str, Any]:
-    """The public shape of an item (CLI --json, exports): stable keys, local times."""
+def unacked(item: Item, clock: Clock, rules: LoopRules) -> bool:
+    """未签收: owes a 签收, is open and not submitted, and the working day for it has passed."""
+    return (item.acked_at is None and item.status in ACK_OPEN_STATUSES
+            and rules.needs_ack(item.kind, item.parent_id)
+            and ack_overdue(item.created_at, now=clock.now, tz=clock.tz, calendar=clock.calendar))
+
+
+def item_row(item: Item, unit: Unit, clock: Clock, *, rules: LoopRules = LoopRules(),
+             pending_extension: bool = False) -> dict[str, Any]:
+    """The public shape of an item (CLI --json, exports): stable keys, local times.
+    ``pending_extension``: whether it has a 延期申请 waiting (``pending_extension_ids``)."""
     deadline = deadline_of(item)
     return {
         "id": item.id,
@@ -54,7 +64,53 @@ def item_row(item: Item, unit: Unit, clock: Clock) -> dict[str, Any]:
         "measure": item.measure,
         "source": item.source,
         "detail": item.detail,
+        "acked": item.acked_at is not None,
+        "unacked": unacked(item, clock, rules),  # 未签收
+        "submitted": item.status is ItemStatus.SUBMITTED,  # 待审核
+        "pending_extension": pending_extension,  # 待审批延期
+        "original_deadline": (item.original_due_at.astimezone(clock.tz).isoformat(timespec="minutes")
+                              if item.original_due_at else None),
     }
+
+
+def pending_extension_ids(session, item_ids: list[int] | None = None) -> set[int]:
+    """The items (of ``item_ids``, or all) with a 延期申请 waiting for a decision."""
+    from sqlalchemy import select
+
+    ext = Extension.__table__  # type: ignore[attr-defined]
+    query = select(ext.c.item_id).where(ext.c.status == ExtensionStatus.PENDING.value)
+    if item_ids is not None:
+        if not item_ids:
+            return set()
+        query = query.where(ext.c.item_id.in_(item_ids))
+    return set(session.execute(query).scalars())
+
+
+LOOP_COUNTS = ("未签收", "待审核", "待审批延期")
+
+
+def loop_counts(session, clock: Clock, *, rules: LoopRules = LoopRules(),
+                unit_id: int | None = None) -> dict[str, int]:
+    """How many items are 未签收, 待审核 (已提交) and 待审批延期, computed by the database
+    (未签收 walks ix_item_unacked: acked_at IS NULL, created before the cutoff)."""
+    from sqlalchemy import func, select
+
+    item = Item.__table__  # type: ignore[attr-defined]
+    ext = Extension.__table__  # type: ignore[attr-defined]
+    scope = [item.c.unit_id == unit_id] if unit_id is not None else []
+    kinds = [k.value for k in rules.ack_kinds]
+    unacked_q = select(func.count()).select_from(item).where(
+        item.c.acked_at.is_(None),
+        item.c.created_at < ack_cutoff(now=clock.now, tz=clock.tz, calendar=clock.calendar),
+        item.c.status.in_([s.value for s in ACK_OPEN_STATUSES]),
+        item.c.kind.in_(kinds), item.c.parent_id.is_(None), *scope)
+    submitted_q = select(func.count()).select_from(item).where(
+        item.c.status == ItemStatus.SUBMITTED.value, *scope)
+    pending_q = select(func.count(func.distinct(ext.c.item_id))).select_from(
+        ext.join(item, item.c.id == ext.c.item_id)).where(
+        ext.c.status == ExtensionStatus.PENDING.value, *scope)
+    return {name: session.execute(q).scalar_one()
+            for name, q in zip(LOOP_COUNTS, (unacked_q, submitted_q, pending_q), strict=True)}
 
 
 def light_counts(rows: list[tuple[Item, Unit]], clock: Clock) -> dict[str, int]:

@@ -12,7 +12,17 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from models.domain.enums import ItemKind, ItemStatus, OutboxStatus, PersonRole, ReminderKind, Role, UnitKind
+from models.domain.enums import (
+    ExtensionStatus,
+    ItemKind,
+    ItemStatus,
+    OutboxStatus,
+    PersonRole,
+    ReminderKind,
+    Role,
+    UnitKind,
+    Verdict,
+)
 from models.store.types import EnumText, UTCDateTime
 
 
@@ -90,6 +100,7 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         Index("ix_item_open_due", "status", "due_at"),
         Index("ix_item_kind_open_due", "kind", "status", "due_at"),  # meetings that have ended
+        Index("ix_item_unacked", "acked_at", "created_at"),  # 未签收: acked_at IS NULL, oldest first
         UniqueConstraint("template_id", "unit_id", "deadline_date", name="uq_item_occurrence"),
         UniqueConstraint("parent_id", name="uq_item_parent_id"),
     )
@@ -118,6 +129,11 @@ class Item(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="item.id")
     ics_sequence: int = Field(default=0, nullable=False,
                               sa_column_kwargs={"server_default": "0"})
+    # The closed loop (models.records.loop): 签收, and the deadline first set when an approved
+    # extension (延期) moved it, kept for 考核 (models.reports.stats).
+    acked_at: datetime | None = _instant(nullable=True)
+    acked_by: str | None = Field(default=None, sa_type=String(100))
+    original_due_at: datetime | None = _instant(nullable=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 
@@ -288,6 +304,11 @@ class Submission(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     late: bool = Field(nullable=False)
     created_at: datetime = _instant()
+    # 审核 of a submission that waits for it: 通过 (销号) or 退回, by whom, when, why.
+    verdict: Verdict | None = Field(default=None, sa_type=EnumText(Verdict))
+    reviewed_at: datetime | None = _instant(nullable=True)
+    reviewed_by: str | None = Field(default=None, sa_type=String(100))
+    review_note: str | None = Field(default=None, sa_type=Text)
 
 
 class SubmissionFile(SQLModel, table=True):
@@ -314,3 +335,47 @@ class Attendance(SQLModel, table=True):
     present: bool = Field(nullable=False)
     recorded_at: datetime = _instant()
     recorded_by: str = Field(sa_type=String(100), nullable=False)
+
+
+class ProgressFile(SQLModel, table=True):
+    """A file attached to a progress entry (反馈), stored like a submission's."""
+
+    __tablename__ = "progress_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    progress_id: int = Field(foreign_key="progress_entry.id", nullable=False, index=True)
+    filename: str = Field(sa_type=String(255), nullable=False)
+    size: int = Field(nullable=False)
+    sha256: str = Field(sa_type=String(64), nullable=False)
+    path: str = Field(sa_type=String(300), nullable=False)
+
+
+class Extension(SQLModel, table=True):
+    """A request to move an item's deadline (延期申请) and its decision."""
+
+    __table_args__ = (Index("ix_extension_status", "status", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", nullable=False, index=True)
+    from_date: date = Field(nullable=False)  # the deadline in force when asked
+    from_time: time | None = Field(default=None)
+    to_date: date = Field(nullable=False)
+    to_time: time | None = Field(default=None)
+    reason: str = Field(sa_type=Text, nullable=False)
+    status: ExtensionStatus = Field(default=ExtensionStatus.PENDING,
+                                    sa_type=EnumText(ExtensionStatus), nullable=False)
+    requested_at: datetime = _instant()
+    requested_by: str = Field(sa_type=String(100), nullable=False)
+    decided_at: datetime | None = _instant(nullable=True)
+    decided_by: str | None = Field(default=None, sa_type=String(100))
+    decision_note: str | None = Field(default=None, sa_type=Text)
+
+
+class Instruction(SQLModel, table=True):
+    """A leader's instruction on an item (领导批示)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", nullable=False, index=True)
+    at: datetime = _instant()
+    author: str = Field(sa_type=String(100), nullable=False)
+    text: str = Field(sa_type=Text, nullable=False)

@@ -32,11 +32,16 @@ def make_unit(session: Session, name: str = "优抚褒扬科", kind: str = "科�
 
 
 def make_item(session: Session, unit: Unit | str = "优抚褒扬科", *, now: datetime = T0,
-              tz: ZoneInfo = SHANGHAI, **fields) -> Item:
+              tz: ZoneInfo = SHANGHAI, acked: bool = True, **fields) -> Item:
+    """An item as assigned at ``now``; acknowledged (签收) at once unless ``acked=False``, so
+    that only tests about 签收 see its reminder."""
     values = {"kind": "整改事项", "title": "做好优待证办理工作", "deadline": "2026-11-30"}
     values.update(fields)
     values["unit"] = unit if isinstance(unit, str) else unit.name
-    return add_item(session, values, actor="test", now=now, tz=tz)
+    item = add_item(session, values, actor="test", now=now, tz=tz)
+    if acked:
+        item.acked_at, item.acked_by = now, "test"
+    return item
 
 
 def reload(session: Session, model: type[M], key: object) -> M:

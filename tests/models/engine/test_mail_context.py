@@ -14,6 +14,7 @@ from sqlalchemy import delete, event
 from sqlmodel import col
 
 from models.domain.enums import OutboxStatus
+from models.engine.mail_context import RECOUNTING
 from models.engine.reminders import sweep
 from models.records.items import update_item
 from models.store.calendar_store import calendar_from_db
@@ -135,9 +136,11 @@ def test_a_batch_is_claimed_and_its_items_read_in_one_transaction_and_two_statem
     finally:
         event.remove(bureau, "before_cursor_execute", seen)
     assert (len(rows), missing) == (queued, [])
-    # The claim (an UPDATE, in a CTE on PostgreSQL) and one SELECT of items and units.
+    # The claim (an UPDATE, in a CTE on PostgreSQL), one SELECT of items and units (their
+    # latest 批示 joined in) and, as the batch holds 督办 and 通报, one of what was sent before.
+    assert any(r.reminder in RECOUNTING for r in rows)
     assert [s for s in statements if s not in ("BEGIN",)] == [
-        "WITH" if bureau.dialect.name == "postgresql" else "UPDATE", "SELECT"]
+        "WITH" if bureau.dialect.name == "postgresql" else "UPDATE", "SELECT", "SELECT"]
     titles = {r.item_id: r.context["item"]["title"] for r in rows}
     assert sorted(titles.values()) == ["事项0", "事项1", "事项2", "另一单位"]
     for r in rows:
