@@ -6,7 +6,15 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from duban.web.context import Hidden, Viewer
-from models.store.tables import Item, Submission, SubmissionFile, Unit
+from models.store.tables import (
+    Extension,
+    Item,
+    ProgressEntry,
+    ProgressFile,
+    Submission,
+    SubmissionFile,
+    Unit,
+)
 
 
 def unit_scope(viewer: Viewer) -> int | None:
@@ -30,4 +38,22 @@ def submission_file_for(session: Session, viewer: Viewer, file_id: int) -> tuple
     submission = session.get(Submission, stored.submission_id)
     assert submission is not None
     item, _ = item_for(session, viewer, submission.item_id)
+    return stored, item
+
+
+def extension_for(session: Session, viewer: Viewer, extension_id: int) -> tuple[Extension, Item]:
+    extension = session.get(Extension, extension_id)
+    if extension is None:
+        raise Hidden
+    item, _ = item_for(session, viewer, extension.item_id)
+    return extension, item
+
+
+def progress_file_for(session: Session, viewer: Viewer, file_id: int) -> tuple[ProgressFile, Item]:
+    stored = session.get(ProgressFile, file_id)
+    if stored is None:
+        raise Hidden
+    entry = session.get(ProgressEntry, stored.progress_id)
+    assert entry is not None
+    item, _ = item_for(session, viewer, entry.item_id)
     return stored, item

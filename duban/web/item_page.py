@@ -9,8 +9,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from duban.web.context import SUPERVISORS, Viewer
-from models.domain.enums import ItemStatus, OutboxStatus, Role
+from models.domain.deadlines import Deadline
+from models.domain.enums import ExtensionStatus, ItemStatus, OutboxStatus, Role
+from models.domain.loop import LoopRules
+from models.records.extensions import extensions_of
 from models.records.items import progress_of
+from models.records.loop import instructions_of, progress_files
 from models.records.submissions import submissions_of
 from models.reports.views import Clock, item_row
 from models.store.events import history
@@ -97,13 +101,14 @@ def reminders_of(session: Session, item_id: int) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def allowed_actions(viewer: Viewer, item: Item, extras: dict[str, Any]) -> set[str]:
+def allowed_actions(viewer: Viewer, item: Item, extras: dict[str, Any], rules: LoopRules) -> set[str]:
     """The forms this viewer sees on this item now (the engine still checks the state)."""
     actions: set[str] = set()
     closed = item.status.is_closed
     own = viewer.is_unit and viewer.unit_id == item.unit_id
     if own and not closed:
-        if getattr(item, "acked_at", None) is None and "acked_at" in Item.model_fields:
+        if item.acked_at is None and rules.needs_ack(item.kind, item.parent_id) \
+                and item.status is not ItemStatus.SUBMITTED:
             actions.add("ack")
         actions.add("progress")
         if item.status is not ItemStatus.SUBMITTED:
@@ -113,7 +118,8 @@ def allowed_actions(viewer: Viewer, item: Item, extras: dict[str, Any]) -> set[s
     if viewer.role in SUPERVISORS and not closed:
         if item.status is ItemStatus.SUBMITTED:
             actions |= {"accept", "return"}
-        actions.add("urge")
+        else:
+            actions.add("urge")
         if extras.get("pending_extension"):
             actions.add("decide_extension")
     if viewer.role is Role.LEADER and not closed:
@@ -121,19 +127,36 @@ def allowed_actions(viewer: Viewer, item: Item, extras: dict[str, Any]) -> set[s
     return actions
 
 
-def item_view(session: Session, clock: Clock, viewer: Viewer, item: Item, unit: Unit) -> ItemView:
+def item_view(session: Session, clock: Clock, viewer: Viewer, item: Item, unit: Unit, *,
+              rules: LoopRules) -> ItemView:
     units = {u.id: u.name for u in session.exec(select(Unit))}  # type: ignore[misc]
-    extras = loop_extras(session, item)
+    extras = loop_extras(session, item, clock, rules)
     return ItemView(
-        item=item, unit=unit, row=item_row(item, unit, clock),
+        item=item, unit=unit,
+        row=item_row(item, unit, clock, rules=rules,
+                     pending_extension=extras["pending_extension"] is not None),
         history=history_lines(session, item.id, units),  # type: ignore[arg-type]
         progress=progress_of(session, item.id),  # type: ignore[arg-type]
         submissions=submissions_of(session, item.id),  # type: ignore[arg-type]
         reminders=reminders_of(session, item.id),  # type: ignore[arg-type]
-        actions=allowed_actions(viewer, item, extras), extras=extras,
+        actions=allowed_actions(viewer, item, extras, rules), extras=extras,
     )
 
 
-def loop_extras(session: Session, item: Item) -> dict[str, Any]:
-    """The closed loop's parts of the page: instructions (批示) and the pending extension."""
-    return {}
+def loop_extras(session: Session, item: Item, clock: Clock, rules: LoopRules) -> dict[str, Any]:
+    """The closed loop's parts of the page: 批示 (newest first), 签收, 延期 and progress files."""
+    asked = extensions_of(session, item.id)  # type: ignore[arg-type]
+    pending = next((e for e in asked if e.status is ExtensionStatus.PENDING), None)
+    entries = progress_of(session, item.id)  # type: ignore[arg-type]
+    return {
+        "instructions": instructions_of(session, item.id),  # type: ignore[arg-type]
+        "ack_known": rules.needs_ack(item.kind, item.parent_id),
+        "acked_at": item.acked_at, "acked_by": item.acked_by,
+        "extensions": [{"e": e, "to_text": str(Deadline(e.to_date, e.to_time)),
+                        "from_text": str(Deadline(e.from_date, e.from_time))} for e in asked],
+        "pending_extension": None if pending is None else {
+            "id": pending.id, "requested_by": pending.requested_by, "reason": pending.reason,
+            "to_text": str(Deadline(pending.to_date, pending.to_time))},
+        "progress_files": progress_files(session, [p.id for p in entries]),  # type: ignore[misc]
+        "original_due_at": item.original_due_at,
+    }

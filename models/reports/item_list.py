@@ -11,9 +11,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from models.domain.deadlines import DUE_SOON_WORKDAYS
-from models.domain.enums import OPEN_STATUSES, ItemKind, ItemStatus, Light
+from models.domain.enums import OPEN_STATUSES, ExtensionStatus, ItemKind, ItemStatus, Light
+from models.domain.loop import ACK_OPEN_STATUSES, LoopRules, ack_cutoff
 from models.reports.views import Clock
-from models.store.tables import Item, Unit
+from models.store.tables import Extension, Item, Unit
 
 SORTS = {
     "deadline": (col(Item.due_at), col(Item.id)),
@@ -36,6 +37,7 @@ class ItemQuery:
     due_from: date | None = None
     due_to: date | None = None
     text: str | None = None
+    flag: str | None = None  # "unacked" (未签收) or "extension" (待审批延期)
     sort: str = "deadline"
     page: int = 1
     per_page: int = PER_PAGE
@@ -68,8 +70,25 @@ def _light_condition(light: Light, clock: Clock):
     return and_(open_, col(Item.due_at) >= clock.now, col(Item.deadline_date) >= soon)
 
 
-def _conditions(q: ItemQuery, clock: Clock) -> list:
+FLAGS = {"to_ack": "待签收", "unacked": "未签收（已超期）", "extension": "待审批延期"}
+
+
+def _flag_condition(flag: str, clock: Clock, rules: LoopRules):
+    owes_ack = and_(col(Item.acked_at).is_(None), col(Item.status).in_(ACK_OPEN_STATUSES),
+                    col(Item.kind).in_(rules.ack_kinds), col(Item.parent_id).is_(None))
+    if flag == "to_ack":
+        return owes_ack
+    if flag == "unacked":  # the rule of views.loop_counts, on the same index
+        return and_(owes_ack, col(Item.created_at) < ack_cutoff(now=clock.now, tz=clock.tz,
+                                                                 calendar=clock.calendar))
+    waiting = select(Extension.item_id).where(Extension.status == ExtensionStatus.PENDING)
+    return col(Item.id).in_(waiting)
+
+
+def _conditions(q: ItemQuery, clock: Clock, rules: LoopRules) -> list:
     conds = []
+    if q.flag in FLAGS:
+        conds.append(_flag_condition(q.flag, clock, rules))
     if q.unit_id is not None:
         conds.append(Item.unit_id == q.unit_id)
     if q.kind is not None:
@@ -89,9 +108,9 @@ def _conditions(q: ItemQuery, clock: Clock) -> list:
     return conds
 
 
-def find_items(session: Session, q: ItemQuery, clock: Clock) -> ItemPage:
+def find_items(session: Session, q: ItemQuery, clock: Clock, rules: LoopRules = LoopRules()) -> ItemPage:
     """One page of matching items with their units (``per_page`` 0: all of them)."""
-    conds = _conditions(q, clock)
+    conds = _conditions(q, clock, rules)
     total = session.execute(select(func.count()).select_from(Item).where(*conds)).scalar_one()
     query = (select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id)).where(*conds)
              .order_by(*SORTS.get(q.sort, SORTS["deadline"])))

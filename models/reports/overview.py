@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from models.domain.deadlines import DUE_SOON_WORKDAYS
 from models.domain.enums import OPEN_STATUSES, ItemStatus, Light, ReminderKind
-from models.reports.views import Clock
+from models.domain.loop import LoopRules
+from models.reports.views import Clock, loop_counts
 from models.store.tables import Item, Outbox, Unit
 
 ITEM, UNIT, OUTBOX = Item.__table__, Unit.__table__, Outbox.__table__  # type: ignore[attr-defined]
@@ -51,6 +52,7 @@ class UnitRow:
     on_time: int = 0
     late: int = 0
     submitted: int = 0
+    missing: int = 0  # 考核: open, not handed in, past the deadline it is judged by
     days_late: int = 0  # working days, over late completions and overdue open items
     circulations: int = 0  # 通报 sent about the unit's items
     rank: int = 0
@@ -58,7 +60,7 @@ class UnitRow:
 
     @property
     def judged(self) -> int:
-        return self.on_time + self.late + self.red
+        return self.on_time + self.late + self.missing
 
     @property
     def rate(self) -> float | None:
@@ -66,7 +68,7 @@ class UnitRow:
 
     @property
     def avg_days_late(self) -> float:
-        lateness = self.late + self.red
+        lateness = self.late + self.missing
         return round(self.days_late / lateness, 1) if lateness else 0.0
 
     @property
@@ -79,6 +81,7 @@ class Overview:
     lights: dict[str, int]
     submitted: int  # 已提交: waiting for 审核
     units: list[UnitRow] = field(default_factory=list)
+    loop: dict[str, int] = field(default_factory=dict)  # 未签收, 待审核, 待审批延期
 
     @property
     def ranking(self) -> list[UnitRow]:
@@ -91,21 +94,24 @@ def _soon_limit(clock: Clock):
 
 
 def overview(session: Session, clock: Clock, *, unit_id: int | None = None,
-             grades: Grades = Grades()) -> Overview:
+             grades: Grades = Grades(), rules: LoopRules = LoopRules()) -> Overview:
     """As of ``clock.now``; only ``unit_id``'s items when given."""
     c = ITEM.c
     is_open = c.status.in_(OPEN)
     done = c.status == ItemStatus.DONE.value
     red = and_(is_open, c.due_at < clock.now)
     yellow = and_(is_open, c.due_at >= clock.now, c.deadline_date < _soon_limit(clock))
+    judged_by = func.coalesce(c.original_due_at, c.due_at)  # 考核 keeps the deadline before 延期
+    missing = and_(is_open, c.status != ItemStatus.SUBMITTED.value, judged_by < clock.now)
 
     def count(cond):
         return func.sum(case((cond, 1), else_=0))
 
     query = select(
         c.unit_id, count(red), count(yellow), count(is_open), count(done),
-        count(and_(done, c.completed_at <= c.due_at)), count(and_(done, c.completed_at > c.due_at)),
+        count(and_(done, c.completed_at <= judged_by)), count(and_(done, c.completed_at > judged_by)),
         count(c.status == ItemStatus.SUBMITTED.value), count(c.status == ItemStatus.CANCELLED.value),
+        count(missing),
     ).group_by(c.unit_id)
     if unit_id is not None:
         query = query.where(c.unit_id == unit_id)
@@ -113,11 +119,12 @@ def overview(session: Session, clock: Clock, *, unit_id: int | None = None,
     rows: dict[int, UnitRow] = {}
     totals = dict.fromkeys((lt.value for lt in Light), 0)
     submitted = 0
-    for uid, n_red, n_yellow, n_open, n_done, on_time, late, n_sub, n_cancel in session.execute(query):
+    for uid, n_red, n_yellow, n_open, n_done, on_time, late, n_sub, n_cancel, n_missing \
+            in session.execute(query):
         row = rows[uid] = UnitRow(uid, names.get(uid, str(uid)), red=n_red or 0, yellow=n_yellow or 0,
                                   green=(n_open or 0) - (n_red or 0) - (n_yellow or 0),
                                   done=n_done or 0, on_time=on_time or 0, late=late or 0,
-                                  submitted=n_sub or 0)
+                                  submitted=n_sub or 0, missing=n_missing or 0)
         totals[Light.RED.value] += row.red
         totals[Light.YELLOW.value] += row.yellow
         totals[Light.GREEN.value] += row.green
@@ -128,7 +135,13 @@ def overview(session: Session, clock: Clock, *, unit_id: int | None = None,
     _add_circulations(session, rows, unit_id)
     _rank(list(rows.values()), grades)
     ordered = sorted(rows.values(), key=lambda r: (-r.red, -r.yellow, r.unit))
-    return Overview(lights=totals, submitted=submitted, units=ordered)
+    return Overview(lights=totals, submitted=submitted, units=ordered,
+                    loop=loop_counts(session, clock, rules=rules, unit_id=unit_id))
+
+
+def as_utc(instant: datetime) -> datetime:
+    """SQLite hands back naive UTC where a column type does not reach the value (an expression)."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _add_days_late(session: Session, clock: Clock, rows: dict[int, UnitRow],
@@ -137,18 +150,24 @@ def _add_days_late(session: Session, clock: Clock, rows: dict[int, UnitRow],
     Grouped by day first, so the calendar is asked once per distinct pair of days."""
     c = ITEM.c
     today = clock.now.astimezone(clock.tz).date()
-    overdue = (select(c.unit_id, c.deadline_date, func.count())
-               .where(c.status.in_(OPEN), c.due_at < clock.now)
-               .group_by(c.unit_id, c.deadline_date))
-    late_done = (select(c.unit_id, c.deadline_date, c.completed_at)
-                 .where(c.status == ItemStatus.DONE.value, c.completed_at > c.due_at))
+    judged_by = func.coalesce(c.original_due_at, c.due_at)
+    overdue = (select(c.unit_id, judged_by, func.count())
+               .where(c.status.in_(OPEN), c.status != ItemStatus.SUBMITTED.value,
+                      judged_by < clock.now)
+               .group_by(c.unit_id, judged_by))
+    late_done = (select(c.unit_id, judged_by, c.completed_at)
+                 .where(c.status == ItemStatus.DONE.value, c.completed_at > judged_by))
     if unit_id is not None:
         overdue, late_done = overdue.where(c.unit_id == unit_id), late_done.where(c.unit_id == unit_id)
     pairs: dict[tuple, int] = defaultdict(int)
-    for uid, day, n in session.execute(overdue):
-        pairs[(uid, day, today)] += n
-    for uid, day, completed in session.execute(late_done):
-        pairs[(uid, day, completed.astimezone(clock.tz).date())] += 1
+
+    def day_of(instant: datetime):  # the local day a deadline instant ends (24:00 is the day before)
+        return (as_utc(instant) - timedelta(microseconds=1)).astimezone(clock.tz).date()
+
+    for uid, due, n in session.execute(overdue):
+        pairs[(uid, day_of(due), today)] += n
+    for uid, due, completed in session.execute(late_done):
+        pairs[(uid, day_of(due), as_utc(completed).astimezone(clock.tz).date())] += 1
     for (uid, day, end), n in pairs.items():
         if uid in rows:
             rows[uid].days_late += n * max(0, clock.calendar.workdays_between(day, end))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from duban.web.access import item_for, submission_file_for, unit_scope
+from duban.web.access import item_for, progress_file_for, submission_file_for, unit_scope
 from duban.web.context import Viewer, allow, web
 from duban.web.item_page import item_view
 from duban.web.render import page
@@ -21,11 +21,15 @@ from models.domain.enums import ItemKind, ItemStatus, Light, parse_enum
 from models.errors import InputError
 from models.ledger.export import export_ledger
 from models.records.units import find_unit, list_units
-from models.reports.item_list import SORT_LABELS, SORTS, ItemQuery, find_items
-from models.reports.views import item_row
+from models.reports.item_list import FLAGS, SORT_LABELS, SORTS, ItemQuery, find_items
+from models.reports.views import item_row, pending_extension_ids
 
 router = APIRouter()
-FILTERS = ("unit", "kind", "status", "light", "due_from", "due_to", "q", "sort")
+DONE = {"ack": "已签收。", "progress": "已反馈进展。", "submit": "已提交，等待审核。",
+        "extension": "已申请延期，等待审批。", "accept": "已审核通过，事项已销号。", "return": "已退回。",
+        "instruct": "已批示。", "urge": "已催办，将在办公时间发出。", "approve": "已批准延期。",
+        "reject": "已驳回延期申请。"}
+FILTERS = ("unit", "kind", "status", "light", "due_from", "due_to", "q", "flag", "sort")
 
 
 def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
@@ -64,6 +68,7 @@ def parse_query(request: Request, viewer: Viewer, session) -> tuple[ItemQuery, d
     query = ItemQuery(unit_id=unit_id, kind=chosen.get("kind"), status=chosen.get("status"),
                       light=chosen.get("light"), due_from=_day(params["due_from"], "due_from", errors),
                       due_to=_day(params["due_to"], "due_to", errors), text=text,
+                      flag=params["flag"] if params["flag"] in FLAGS else None,
                       sort=params["sort"] if params["sort"] in SORTS else "deadline", page=page_no)
     return query, params, errors
 
@@ -74,13 +79,16 @@ def items_page(request: Request, viewer: Viewer = Depends(allow())):
     with state.session() as session:
         clock = state.clock_for(session)
         query, params, errors = parse_query(request, viewer, session)
-        found = find_items(session, query, clock)
-        rows = [item_row(item, unit, clock) for item, unit in found.rows]
+        rules = state.settings.loop_rules
+        found = find_items(session, query, clock, rules)
+        waiting = pending_extension_ids(session, [i.id for i, _ in found.rows])  # type: ignore[misc]
+        rows = [item_row(item, unit, clock, rules=rules, pending_extension=item.id in waiting)
+                for item, unit in found.rows]
         units = [] if viewer.is_unit else [u.name for u in list_units(session)]
     kept = {k: v for k, v in params.items() if k in FILTERS and v}
     return page(request, viewer, "items.html", rows=rows, found=found, params=params, errors=errors,
                 units=units, kinds=list(ItemKind), statuses=list(ItemStatus), lights=list(Light),
-                sorts=SORT_LABELS, filter_qs=urlencode(kept), status=400 if errors else 200)
+                sorts=SORT_LABELS, flags=FLAGS, filter_qs=urlencode(kept), status=400 if errors else 200)
 
 
 @router.get("/items/export.xlsx")
@@ -91,7 +99,7 @@ def items_export(request: Request, viewer: Viewer = Depends(allow())):
     with state.session() as session:
         clock = state.clock_for(session)
         query, _, _ = parse_query(request, viewer, session)
-        chosen = find_items(session, query.whole(), clock).rows
+        chosen = find_items(session, query.whole(), clock, state.settings.loop_rules).rows
         export_ledger(session, path, clock=clock, chosen=chosen, title="督办事项（筛选结果）")
     local = clock.now.astimezone(state.settings.tz)
     return FileResponse(path, filename=f"督办事项-{local:%Y%m%d-%H%M}.xlsx",
@@ -110,9 +118,10 @@ def item_page(request: Request, item_id: int, viewer: Viewer = Depends(allow()))
     state = web(request)
     with state.session() as session:
         item, unit = item_for(session, viewer, item_id)
-        view = item_view(session, state.clock_for(session), viewer, item, unit)
+        view = item_view(session, state.clock_for(session), viewer, item, unit,
+                         rules=state.settings.loop_rules)
     return page(request, viewer, "item.html", v=view, errors={}, form={},
-                message=request.query_params.get("done", ""))
+                message=DONE.get(request.query_params.get("done", ""), ""))
 
 
 @router.get("/files/{file_id}")
@@ -123,3 +132,12 @@ def download(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
     path = state.settings.files_dir / stored.path
     return FileResponse(path, filename=stored.filename, media_type="application/octet-stream",
                         content_disposition_type="attachment")
+
+
+@router.get("/progress-files/{file_id}")
+def download_progress_file(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
+    state = web(request)
+    with state.session() as session:
+        stored, _ = progress_file_for(session, viewer, file_id)
+    return FileResponse(state.settings.files_dir / stored.path, filename=stored.filename,
+                        media_type="application/octet-stream", content_disposition_type="attachment")

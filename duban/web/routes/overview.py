@@ -25,7 +25,7 @@ def overview_page(request: Request, viewer: Viewer = Depends(allow(*OFFICE))):
     grades = Grades(*state.settings.rank_grades_values)
     with state.session() as session:
         clock = state.clock_for(session)
-        data = overview(session, clock, grades=grades)
+        data = overview(session, clock, grades=grades, rules=state.settings.loop_rules)
         mail = week_mail(session, clock)
     lights = data.lights
     light_bar = stacked([(lt.value, lights[lt.value], css) for lt, css in

@@ -31,7 +31,7 @@ def mine(request: Request, viewer: Viewer = Depends(allow())):
     state = web(request)
     with state.session() as session:
         clock = state.clock_for(session)
-        lists = todo_lists(session, clock, viewer.unit_id)  # type: ignore[arg-type]
+        lists = todo_lists(session, clock, viewer.unit_id, state.settings.loop_rules)  # type: ignore[arg-type]
     return page(request, viewer, "mine.html", lists=lists, now=clock.now)
 
 
