@@ -134,10 +134,10 @@ def download(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
                         content_disposition_type="attachment")
 
 
-@router.get("/progress-files/{file_id}")
-def download_progress_file(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
+@router.get("/progress-files/{progress_file_id}")
+def download_progress_file(request: Request, progress_file_id: int, viewer: Viewer = Depends(allow())):
     state = web(request)
     with state.session() as session:
-        stored, _ = progress_file_for(session, viewer, file_id)
+        stored, _ = progress_file_for(session, viewer, progress_file_id)
     return FileResponse(state.settings.files_dir / stored.path, filename=stored.filename,
                         media_type="application/octet-stream", content_disposition_type="attachment")

@@ -21,10 +21,12 @@ from duban.config import load_settings
 from duban.web.app import create_app
 from models.domain.recurrence import Freq, Rule
 from models.records.accounts import add_account, open_session
+from models.records.extensions import request_extension
+from models.records.loop import add_progress
 from models.records.recurring import TemplateInput, add_template
 from models.records.submissions import store_file, submit
 from models.store import db
-from models.store.tables import Account, SubmissionFile
+from models.store.tables import Account, ProgressFile, SubmissionFile
 from tests.conftest import SHANGHAI
 from tests.support.databases import copy_sqlite, pg_copy
 from tests.support.factories import make_item, make_unit
@@ -87,6 +89,15 @@ def seed(session, tmp: Path, files_dir: Path) -> dict[str, int]:
     session.flush()
     ids["file:a"] = session.exec(select(SubmissionFile.id).where(
         SubmissionFile.submission_id == sub.id)).one()
+    later = make_item(session, a, code="A-4", title="年度总结", deadline="2026-12-20", now=T0)
+    ids["item:later"] = later.id
+    ids["item:new"] = make_item(session, a, code="A-5", title="新交办事项", deadline="2026-12-25",
+                                now=NOW - timedelta(hours=2), acked=False).id
+    ids["extension"] = request_extension(session, later.id, to="2026-12-31", reason="需等待市局数据",
+                                         actor="own_unit", now=NOW, tz=SHANGHAI).id
+    entry = add_progress(session, ids["item:a"], "已完成初审", actor="own_unit", now=NOW, files=[stored])
+    ids["progress_file"] = session.exec(select(ProgressFile.id).where(
+        ProgressFile.progress_id == entry.id)).one()
     template = add_template(session, TemplateInput(
         name="周汇报", kind="报送节点", rule=Rule(Freq.WEEKLY, weekdays=(5,)), due_time=time(17, 0),
         units=(UNIT_B,), start=date(2026, 11, 2)), actor="test", now=T0, tz=SHANGHAI)

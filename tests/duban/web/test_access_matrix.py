@@ -16,8 +16,8 @@ from models.domain.enums import Role
 from tests.duban.web.conftest import PERSONAS, ROLE_OF
 
 PARAMS = {"item_id": "item:a", "file_id": "file:a", "template_id": "template", "meeting_id": "meeting",
-          "account_id": "account:spare", "extension_id": "extension"}
-OBJECT_PARAMS = {"item_id", "file_id", "extension_id"}  # objects that belong to one unit
+          "account_id": "account:spare", "extension_id": "extension", "progress_file_id": "progress_file"}
+OBJECT_PARAMS = {"item_id", "file_id", "extension_id", "progress_file_id"}  # objects of one unit
 LITERALS = {"name": "overdue"}
 PUBLIC_MOUNTS = {"/static"}  # the stylesheet: the login page needs it before anyone signs in
 
