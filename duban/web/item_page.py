@@ -36,7 +36,7 @@ COLUMNS = {
     "text": "批示内容", "verdict": "审核结论", "to": "延期至",
 }
 SKIP = {"id", "created_at", "updated_at", "ics_sequence", "template_id", "parent_id", "due_at",
-        "submission_id"}
+        "submission_id", "extension_id", "instruction_id", "progress_id", "urged_by"}
 
 
 @dataclass

@@ -36,7 +36,7 @@ def _own(viewer: Viewer, item) -> None:
 
 
 def _act(request: Request, viewer: Viewer, item_id: int, work: Callable, *, own: bool,
-         done: str, form: dict | None = None):
+         done: str, form: dict | None = None, shown_in: str | None = None):
     """Run ``work(session, item)`` for an item this viewer may see; on a refusal show the item
     page again with the message beside its field and nothing saved."""
     state = web(request)
@@ -54,6 +54,8 @@ def _act(request: Request, viewer: Viewer, item_id: int, work: Callable, *, own:
             item, unit = item_for(session, viewer, item_id)
             view = item_view(session, state.clock_for(session), viewer, item, unit,
                              rules=state.settings.loop_rules)
+        if (shown_in or done) not in view.actions:  # its form is not on the page: say it on top
+            field = "_"
         return page(request, viewer, "item.html", status=400, v=view, errors={field: str(exc)},
                     form=form or {}, message="")
     return RedirectResponse(f"/items/{item_id}?done={done}", status_code=303)
@@ -167,7 +169,8 @@ def _decide(request: Request, viewer: Viewer, extension_id: int, work: Callable,
     with state.session() as session:
         extension, _ = extension_for(session, viewer, extension_id)
         item_id = extension.item_id
-    return _act(request, viewer, item_id, lambda s, i: work(s), own=False, done=done)
+    return _act(request, viewer, item_id, lambda s, i: work(s), own=False, done=done,
+                shown_in="decide_extension")
 
 
 @router.post("/extensions/{extension_id}/approve")

@@ -40,6 +40,20 @@ ROLE_OF = {"admin": "admin", "supervisor": "supervisor", "leader": "leader", "ow
 UNIT_A, UNIT_B = "优抚褒扬科", "示例一街道办事处"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2():
+    """Real argon2id, with the smallest cost parameters: the tests hash dozens of passwords, and
+    what they check (verify, lockout, rehash-free sign-in) does not depend on the cost."""
+    from argon2 import PasswordHasher
+
+    from models.records import accounts
+
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = saved
+
+
 @dataclass
 class Bureau:
     app: object
