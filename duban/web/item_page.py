@@ -4,7 +4,9 @@ this viewer may take now. Built from the records; the template only lays it out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -47,7 +49,7 @@ class HistoryLine:
     changes: list[str] = field(default_factory=list)
 
 
-def _value(value: Any, units: dict[int, str], key: str) -> str:
+def _value(value: Any, units: dict[int, str], key: str, tz: ZoneInfo | None = None) -> str:
     if value is None or value == "":
         return "（空）"
     if key == "unit_id" and isinstance(value, int):
@@ -57,12 +59,19 @@ def _value(value: Any, units: dict[int, str], key: str) -> str:
     if isinstance(value, list):
         return "、".join(map(str, value)) or "（无）"
     text = str(value)
-    if key.endswith("_at") and "T" in text:
-        return text[:16].replace("T", " ")  # instants are written in UTC: shown only as changed
+    if "T" in text and len(text) >= 19:
+        try:  # an instant: shown in the bureau's time
+            instant = datetime.fromisoformat(text)
+        except ValueError:
+            return text[:200]
+        if instant.tzinfo is not None and tz is not None:
+            instant = instant.astimezone(tz)
+        return instant.strftime("%Y-%m-%d %H:%M")
     return text[:200]
 
 
-def history_lines(session: Session, item_id: int, units: dict[int, str]) -> list[HistoryLine]:
+def history_lines(session: Session, item_id: int, units: dict[int, str],
+                  tz: ZoneInfo | None = None) -> list[HistoryLine]:
     lines = []
     for event in history(session, "item", item_id):
         line = HistoryLine(event.at, event.actor, ACTIONS.get(event.action, event.action))
@@ -71,10 +80,10 @@ def history_lines(session: Session, item_id: int, units: dict[int, str]) -> list
             for key in [k for k in after if k not in SKIP]:
                 label = COLUMNS.get(key, key)
                 if key in before:
-                    line.changes.append(f"{label}：{_value(before[key], units, key)} → "
-                                        f"{_value(after[key], units, key)}")
+                    line.changes.append(f"{label}：{_value(before[key], units, key, tz)} → "
+                                        f"{_value(after[key], units, key, tz)}")
                 else:
-                    line.changes.append(f"{label}：{_value(after[key], units, key)}")
+                    line.changes.append(f"{label}：{_value(after[key], units, key, tz)}")
         lines.append(line)
     return lines
 
@@ -135,7 +144,7 @@ def item_view(session: Session, clock: Clock, viewer: Viewer, item: Item, unit: 
         item=item, unit=unit,
         row=item_row(item, unit, clock, rules=rules,
                      pending_extension=extras["pending_extension"] is not None),
-        history=history_lines(session, item.id, units),  # type: ignore[arg-type]
+        history=history_lines(session, item.id, units, clock.tz),  # type: ignore[arg-type]
         progress=progress_of(session, item.id),  # type: ignore[arg-type]
         submissions=submissions_of(session, item.id),  # type: ignore[arg-type]
         reminders=reminders_of(session, item.id),  # type: ignore[arg-type]

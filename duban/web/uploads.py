@@ -8,7 +8,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile  # what FastAPI hands over (its own is a subclass)
 
 from models.errors import InputError
 

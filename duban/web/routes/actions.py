@@ -81,7 +81,7 @@ def ack(request: Request, item_id: int, viewer: Viewer = Depends(allow_post(Role
 
 @router.post("/items/{item_id}/progress")
 def progress(request: Request, item_id: int, text: str = Form(""),
-             file: UploadFile | str | None = File(None),
+             file: UploadFile | None = File(None),
              viewer: Viewer = Depends(allow_post(Role.UNIT))):
     now = web(request).now()
     folder: list[Path | None] = [None]
@@ -99,7 +99,7 @@ def progress(request: Request, item_id: int, text: str = Form(""),
 
 @router.post("/items/{item_id}/submit")
 def submit_item(request: Request, item_id: int, note: str = Form(""),
-                file: UploadFile | str | None = File(None),
+                file: UploadFile | None = File(None),
                 viewer: Viewer = Depends(allow_post(Role.UNIT))):
     state = web(request)
     now = state.now()

@@ -123,7 +123,7 @@ def settings_add_unit(request: Request, unit_name: str = Form(""), kind: str = F
 
 
 @router.post("/settings/calendar")
-def settings_calendar(request: Request, file: UploadFile | str | None = File(None),
+def settings_calendar(request: Request, file: UploadFile | None = File(None),
                       viewer: Viewer = Depends(allow_post(ADMIN))):
     state = web(request)
     if not has_file(file):

@@ -29,7 +29,7 @@ def ledger_page(request: Request, viewer: Viewer = Depends(allow(*SUPERVISORS)))
 
 
 @router.post("/ledger/check")
-def ledger_check(request: Request, file: UploadFile | str | None = File(None),
+def ledger_check(request: Request, file: UploadFile | None = File(None),
                  viewer: Viewer = Depends(allow_post(*SUPERVISORS))):
     state = web(request)
     if not has_file(file):
