@@ -202,7 +202,7 @@ class Settings(BaseSettings):
         return EngineConfig(tz=self.tz, office_start=self.office_start, office_end=self.office_end,
                             bureau=self.bureau_name,
                             mail_domain=self.smtp_from.rpartition("@")[2] or "duban.local",
-                            loop=self.loop_rules)
+                            loop=self.loop_rules, web_url=self.web_url)
 
     @cached_property
     def mail_config(self) -> MailConfig:

@@ -21,3 +21,4 @@ class EngineConfig:
     mail_domain: str
     # Which kinds wait for 审核 after 提交 and must be acknowledged (签收).
     loop: LoopRules = field(default_factory=LoopRules)
+    web_url: str | None = None  # reminders link to {web_url}/items/{id} when the web is served

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 from datetime import timedelta
+from urllib.parse import unquote
 
 from sqlmodel import select
 
