@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fastapi import Depends, Form, Request
@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from duban.config import Settings
+from duban.web.memo import Memo
 from models.domain.enums import Role
 from models.records.accounts import session_account
 from models.reports.views import Clock
@@ -40,7 +41,7 @@ class Web:
     settings: Settings
     engine: Engine
     clock: Callable[[], datetime]
-    secure_cookies: bool = False
+    totals: Memo = field(default_factory=Memo)  # the overview's time-independent counts
 
     def now(self) -> datetime:
         return self.clock()

@@ -3,6 +3,8 @@ enforced while the body streams in, before anything is parsed or stored."""
 
 from __future__ import annotations
 
+import time
+
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,7 +19,10 @@ HEADERS = {
 
 
 async def security_headers(request, call_next):
+    started = time.perf_counter()
     response = await call_next(request)
+    # The server's own time for the request (bench/web.py reads it; browsers show it too).
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response

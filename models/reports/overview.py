@@ -1,27 +1,31 @@
 """The supervision overview (总览): counts by light, one row per unit, and the 考核 ranking.
 
-Everything is counted by the database in one pass over ``item`` grouped by unit (conditional
-sums of the same rule as ``views.item_light``), plus the overdue items' day counts grouped by
-deadline. The ranking orders units by on-time rate, then average working days late, then
-通报 received; units equal on all three share a rank (1, 1, 3).
+Two parts, both counted by the database. ``unit_totals`` is one pass over the whole item table
+grouped by unit (open, done on time or late, cancelled): it does not depend on the time of day,
+so the web keeps it until ``data_version`` changes. ``overview`` adds what does depend on
+``now`` from the (status, due_at) index, reading only open items that are overdue or due within
+the 临期 window: the red and yellow lights (the rule of ``views.item_light``), 考核's missing
+items and their working days late. The ranking orders units by on-time rate, then average
+working days late, then 通报 received; units equal on all three share a rank (1, 1, 3).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from models.domain.deadlines import DUE_SOON_WORKDAYS
-from models.domain.enums import OPEN_STATUSES, ItemStatus, Light, ReminderKind
+from models.domain.enums import OPEN_STATUSES, ExtensionStatus, ItemStatus, Light, ReminderKind
 from models.domain.loop import LoopRules
 from models.reports.views import Clock, loop_counts
-from models.store.tables import Item, Outbox, Unit
+from models.store.tables import Event, Extension, Item, Outbox, Unit
 
 ITEM, UNIT, OUTBOX = Item.__table__, Unit.__table__, Outbox.__table__  # type: ignore[attr-defined]
+EVENT, EXTENSION = Event.__table__, Extension.__table__  # type: ignore[attr-defined]
 OPEN = [s.value for s in OPEN_STATUSES]
 
 
@@ -93,50 +97,113 @@ def _soon_limit(clock: Clock):
     return clock.calendar.add_workdays(today, DUE_SOON_WORKDAYS + 1)
 
 
-def overview(session: Session, clock: Clock, *, unit_id: int | None = None,
-             grades: Grades = Grades(), rules: LoopRules = LoopRules()) -> Overview:
-    """As of ``clock.now``; only ``unit_id``'s items when given."""
+def count(cond):
+    return func.sum(case((cond, 1), else_=0))
+
+
+@dataclass(frozen=True)
+class UnitTotals:
+    """What does not depend on the time of day: one unit's items by state, and its late
+    completions' working days. Changes only when items change."""
+
+    open: int
+    done: int
+    on_time: int
+    late: int
+    cancelled: int
+    late_days: int
+
+
+def data_version(session: Session) -> tuple:
+    """Changes whenever an item does: every change writes an event, and bulk inserts raise the
+    largest item id. Two primary-key lookups."""
+    return (session.execute(select(func.max(EVENT.c.id))).scalar(),
+            session.execute(select(func.max(ITEM.c.id))).scalar())
+
+
+def unit_totals(session: Session, calendar, tz) -> dict[int, UnitTotals]:
+    """One pass over the whole item table grouped by unit: the expensive part of the overview,
+    and independent of ``now`` (so it can be kept until ``data_version`` changes)."""
     c = ITEM.c
-    is_open = c.status.in_(OPEN)
     done = c.status == ItemStatus.DONE.value
-    red = and_(is_open, c.due_at < clock.now)
-    yellow = and_(is_open, c.due_at >= clock.now, c.deadline_date < _soon_limit(clock))
     judged_by = func.coalesce(c.original_due_at, c.due_at)  # 考核 keeps the deadline before 延期
-    missing = and_(is_open, c.status != ItemStatus.SUBMITTED.value, judged_by < clock.now)
-
-    def count(cond):
-        return func.sum(case((cond, 1), else_=0))
-
     query = select(
-        c.unit_id, count(red), count(yellow), count(is_open), count(done),
+        c.unit_id, count(c.status.in_(OPEN)), count(done),
         count(and_(done, c.completed_at <= judged_by)), count(and_(done, c.completed_at > judged_by)),
-        count(c.status == ItemStatus.SUBMITTED.value), count(c.status == ItemStatus.CANCELLED.value),
-        count(missing),
+        count(c.status == ItemStatus.CANCELLED.value),
     ).group_by(c.unit_id)
-    if unit_id is not None:
-        query = query.where(c.unit_id == unit_id)
+    late_done = (select(c.unit_id, judged_by, c.completed_at)
+                 .where(done, c.completed_at > judged_by))
+    days: dict[int, int] = defaultdict(int)
+    pairs: dict[tuple, int] = defaultdict(int)
+    for uid, due, completed in session.execute(late_done):
+        pairs[(uid, _day_of(due, tz), as_utc(completed).astimezone(tz).date())] += 1
+    for (uid, day, end), n in pairs.items():
+        days[uid] += n * max(0, calendar.workdays_between(day, end))
+    return {uid: UnitTotals(n_open or 0, n_done or 0, on_time or 0, late or 0, n_cancel or 0, days[uid])
+            for uid, n_open, n_done, on_time, late, n_cancel in session.execute(query)}
+
+
+def overview(session: Session, clock: Clock, *, totals: dict[int, UnitTotals] | None = None,
+             grades: Grades = Grades(), rules: LoopRules = LoopRules()) -> Overview:
+    """As of ``clock.now``. ``totals`` (``unit_totals``) may come from a cache kept by
+    ``data_version``; what depends on the time (lights, 考核's missing items and their days)
+    is counted here on the (status, due_at) index, reading only open items near or past due."""
+    if totals is None:
+        totals = unit_totals(session, clock.calendar, clock.tz)
+    c = ITEM.c
     names = dict(session.execute(select(UNIT.c.id, UNIT.c.name)).all())
-    rows: dict[int, UnitRow] = {}
-    totals = dict.fromkeys((lt.value for lt in Light), 0)
-    submitted = 0
-    for uid, n_red, n_yellow, n_open, n_done, on_time, late, n_sub, n_cancel, n_missing \
-            in session.execute(query):
-        row = rows[uid] = UnitRow(uid, names.get(uid, str(uid)), red=n_red or 0, yellow=n_yellow or 0,
-                                  green=(n_open or 0) - (n_red or 0) - (n_yellow or 0),
-                                  done=n_done or 0, on_time=on_time or 0, late=late or 0,
-                                  submitted=n_sub or 0, missing=n_missing or 0)
-        totals[Light.RED.value] += row.red
-        totals[Light.YELLOW.value] += row.yellow
-        totals[Light.GREEN.value] += row.green
-        totals[Light.DONE.value] += row.done
-        totals[Light.CANCELLED.value] += n_cancel or 0
-        submitted += row.submitted
-    _add_days_late(session, clock, rows, unit_id)
-    _add_circulations(session, rows, unit_id)
+    rows = {uid: UnitRow(uid, names.get(uid, str(uid)), done=t.done, on_time=t.on_time, late=t.late,
+                         green=t.open, days_late=t.late_days) for uid, t in totals.items()}
+
+    def row(uid: int) -> UnitRow:
+        return rows.setdefault(uid, UnitRow(uid, names.get(uid, str(uid))))
+
+    soon_day = _soon_limit(clock)
+    soon_at = datetime.combine(soon_day, time(0), tzinfo=clock.tz) + timedelta(days=1)
+    due_range = and_(c.status.in_(OPEN), c.due_at < soon_at)  # an index range: overdue and 临期
+    today = clock.now.astimezone(clock.tz).date()
+    late_days: dict[tuple, int] = defaultdict(int)
+    for uid, status, due, day, original, n in session.execute(
+            select(c.unit_id, c.status, c.due_at, c.deadline_date, c.original_due_at, func.count())
+            .where(due_range).group_by(c.unit_id, c.status, c.due_at, c.deadline_date,
+                                       c.original_due_at)):
+        r = row(uid)
+        if as_utc(due) < clock.now:
+            r.red += n
+        elif day < soon_day:
+            r.yellow += n
+        judged = as_utc(original) if original is not None else as_utc(due)
+        if status != ItemStatus.SUBMITTED.value and judged < clock.now:
+            r.missing += n
+            late_days[(uid, _day_of(judged, clock.tz))] += n
+    for uid, original, n in session.execute(  # extended items whose first deadline has passed
+            select(c.unit_id, c.original_due_at, func.count())
+            .where(c.id.in_(select(EXTENSION.c.item_id).where(
+                EXTENSION.c.status == ExtensionStatus.APPROVED.value)),
+                c.status.in_([ItemStatus.NOT_STARTED.value, ItemStatus.IN_PROGRESS.value]),
+                c.due_at >= soon_at, c.original_due_at < clock.now)
+            .group_by(c.unit_id, c.original_due_at)):
+        row(uid).missing += n
+        late_days[(uid, _day_of(as_utc(original), clock.tz))] += n
+    for (uid, day), n in late_days.items():
+        row(uid).days_late += n * max(0, clock.calendar.workdays_between(day, today))
+    for uid, n in session.execute(select(c.unit_id, func.count())
+                                  .where(c.status == ItemStatus.SUBMITTED.value).group_by(c.unit_id)):
+        row(uid).submitted = n
+    lights = dict.fromkeys((lt.value for lt in Light), 0)
+    for r in rows.values():
+        r.green -= r.red + r.yellow  # open minus those near or past due
+        lights[Light.RED.value] += r.red
+        lights[Light.YELLOW.value] += r.yellow
+        lights[Light.GREEN.value] += r.green
+        lights[Light.DONE.value] += r.done
+    lights[Light.CANCELLED.value] = sum(t.cancelled for t in totals.values())
+    _add_circulations(session, rows)
     _rank(list(rows.values()), grades)
     ordered = sorted(rows.values(), key=lambda r: (-r.red, -r.yellow, r.unit))
-    return Overview(lights=totals, submitted=submitted, units=ordered,
-                    loop=loop_counts(session, clock, rules=rules, unit_id=unit_id))
+    return Overview(lights=lights, submitted=sum(r.submitted for r in rows.values()), units=ordered,
+                    loop=loop_counts(session, clock, rules=rules))
 
 
 def as_utc(instant: datetime) -> datetime:
@@ -144,36 +211,12 @@ def as_utc(instant: datetime) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def _add_days_late(session: Session, clock: Clock, rows: dict[int, UnitRow],
-                   unit_id: int | None) -> None:
-    """Working days late: of each late completion, and of each overdue open item as of now.
-    Grouped by day first, so the calendar is asked once per distinct pair of days."""
-    c = ITEM.c
-    today = clock.now.astimezone(clock.tz).date()
-    judged_by = func.coalesce(c.original_due_at, c.due_at)
-    overdue = (select(c.unit_id, judged_by, func.count())
-               .where(c.status.in_(OPEN), c.status != ItemStatus.SUBMITTED.value,
-                      judged_by < clock.now)
-               .group_by(c.unit_id, judged_by))
-    late_done = (select(c.unit_id, judged_by, c.completed_at)
-                 .where(c.status == ItemStatus.DONE.value, c.completed_at > judged_by))
-    if unit_id is not None:
-        overdue, late_done = overdue.where(c.unit_id == unit_id), late_done.where(c.unit_id == unit_id)
-    pairs: dict[tuple, int] = defaultdict(int)
-
-    def day_of(instant: datetime):  # the local day a deadline instant ends (24:00 is the day before)
-        return (as_utc(instant) - timedelta(microseconds=1)).astimezone(clock.tz).date()
-
-    for uid, due, n in session.execute(overdue):
-        pairs[(uid, day_of(due), today)] += n
-    for uid, due, completed in session.execute(late_done):
-        pairs[(uid, day_of(due), as_utc(completed).astimezone(clock.tz).date())] += 1
-    for (uid, day, end), n in pairs.items():
-        if uid in rows:
-            rows[uid].days_late += n * max(0, clock.calendar.workdays_between(day, end))
+def _day_of(instant: datetime, tz) -> date:
+    """The local day a deadline instant ends (a date-only deadline ends at 24:00, the next day's 00:00)."""
+    return (as_utc(instant) - timedelta(microseconds=1)).astimezone(tz).date()
 
 
-def _add_circulations(session: Session, rows: dict[int, UnitRow], unit_id: int | None) -> None:
+def _add_circulations(session: Session, rows: dict[int, UnitRow]) -> None:
     """通报 sent about each unit's items: one per item and deadline (the ladder's 通报 rung),
     counted once however many people it went to."""
     c, o = ITEM.c, OUTBOX.c
@@ -181,8 +224,6 @@ def _add_circulations(session: Session, rows: dict[int, UnitRow], unit_id: int |
              .select_from(OUTBOX.join(ITEM, o.item_id == c.id))
              .where(o.reminder == ReminderKind.CIRCULATION.value, o.sent_at.is_not(None))
              .group_by(c.unit_id))
-    if unit_id is not None:
-        query = query.where(c.unit_id == unit_id)
     for uid, n in session.execute(query):
         if uid in rows:
             rows[uid].circulations = n
