@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from sqlmodel import col, select
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
@@ -20,9 +21,10 @@ from models.domain import validation
 from models.domain.enums import ItemKind, ItemStatus, Light, parse_enum
 from models.errors import InputError
 from models.ledger.export import export_ledger
-from models.records.units import find_unit, list_units
+from models.records.units import find_unit
 from models.reports.item_list import FLAGS, SORT_LABELS, SORTS, ItemQuery, find_items
 from models.reports.views import item_row, pending_extension_ids
+from models.store.tables import Unit
 
 router = APIRouter()
 DONE = {"ack": "已签收。", "progress": "已反馈进展。", "submit": "已提交，等待审核。",
@@ -84,7 +86,7 @@ def items_page(request: Request, viewer: Viewer = Depends(allow())):
         waiting = pending_extension_ids(session, [i.id for i, _ in found.rows])  # type: ignore[misc]
         rows = [item_row(item, unit, clock, rules=rules, pending_extension=item.id in waiting)
                 for item, unit in found.rows]
-        units = [] if viewer.is_unit else [u.name for u in list_units(session)]
+        units = [] if viewer.is_unit else list(session.exec(select(Unit.name).order_by(col(Unit.id))))
     kept = {k: v for k, v in params.items() if k in FILTERS and v}
     return page(request, viewer, "items.html", rows=rows, found=found, params=params, errors=errors,
                 units=units, kinds=list(ItemKind), statuses=list(ItemStatus), lights=list(Light),
