@@ -57,7 +57,9 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if request.method != "GET":  # a form posted after the session ended: back to a page
+            target = request.headers.get("referer", "/").split(str(request.base_url).rstrip("/"), 1)[-1]
+        return RedirectResponse(f"/login?next={quote(target or '/')}", status_code=303)
 
     @app.exception_handler(Hidden)
     @app.exception_handler(NotFound)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from starlette.datastructures import UploadFile  # what FastAPI hands over (its own is a subclass)
@@ -49,6 +50,17 @@ def _safe_name(filename: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def sweep_abandoned(home: Path, *, older_than_s: float = 86400) -> None:
+    """Checked uploads nobody confirmed within a day are removed."""
+    folder = home / "uploads"
+    if not folder.is_dir():
+        return
+    limit = time.time() - older_than_s
+    for child in folder.iterdir():
+        if child.is_dir() and child.stat().st_mtime < limit:
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def pending_folder(home: Path, token: str) -> Path | None:

@@ -83,11 +83,11 @@ def _account_name(session, account_id: int) -> str:
 def settings_disable_user(request: Request, account_id: int, disabled: str = Form("1"),
                           viewer: Viewer = Depends(allow_post(ADMIN))):
     state = web(request)
+    if account_id == viewer.account_id and disabled == "1":
+        return _settings_page(request, viewer, status=400, errors={"_": "不能停用自己的账号"})
     with state.session() as session:
-        name = _account_name(session, account_id)
-        if name == viewer.name and disabled == "1":
-            return _settings_page(request, viewer, status=400, errors={"_": "不能停用自己的账号"})
-        set_disabled(session, name, disabled == "1", actor=viewer.name, now=state.now())
+        set_disabled(session, _account_name(session, account_id), disabled == "1", actor=viewer.name,
+                     now=state.now())
     return RedirectResponse("/settings?done=已更新账号状态#users", status_code=303)
 
 
@@ -155,11 +155,11 @@ def settings_template_preview(request: Request, name: str, viewer: Viewer = Depe
         clock = state.clock_for(session)
         found = session.exec(select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id))
                              .order_by(col(Item.id)).limit(1)).first()
-        if found is None:
-            return _settings_page(request, viewer, status=400,
-                                  errors={"templates": "还没有任何事项，无法预览"})
-        context = item_context(found[0], found[1], now=clock.now, config=state.settings.engine_config,
-                               calendar=clock.calendar)
+        context = None if found is None else item_context(
+            found[0], found[1], now=clock.now, config=state.settings.engine_config,
+            calendar=clock.calendar)
+    if found is None or context is None:
+        return _settings_page(request, viewer, status=400, errors={"templates": "还没有任何事项，无法预览"})
     context["recipient_name"] = found[1].contact_name
     try:
         rendered = render_email(name, context, sender=state.settings.smtp_from,

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from duban.web.context import COOKIE, LOGIN_COOKIE, Viewer, allow, allow_post, public, web
 from duban.web.render import page
-from models.records.accounts import SESSION_TTL, close_session, login, open_session
+from models.records.accounts import SESSION_TTL, close_session, login, open_session, purge_expired
 
 router = APIRouter()
 
@@ -54,6 +54,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
                            message="登录页面已过期，请重新输入。")
     now = state.now()
     with state.session() as session:
+        purge_expired(session, now=now)
         outcome = login(session, username, password, now=now)
         token = open_session(session, outcome.account, now=now) if outcome.account else None
     if token is None:

@@ -13,7 +13,7 @@ from starlette.responses import FileResponse
 
 from duban.web.context import SUPERVISORS, Viewer, allow, allow_post, web
 from duban.web.render import page
-from duban.web.uploads import has_file, new_token, pending_folder, save_upload
+from duban.web.uploads import has_file, new_token, pending_folder, save_upload, sweep_abandoned
 from models.errors import DubanError, InputError, ValidationFailed
 from models.ledger import import_ledger
 from models.ledger.export import export_ledger
@@ -35,6 +35,7 @@ def ledger_check(request: Request, file: UploadFile | None = File(None),
     if not has_file(file):
         return page(request, viewer, "ledger.html", status=400, errors={"file": "请选择台账文件"},
                     result=None, problems=None)
+    sweep_abandoned(state.settings.home)
     token = new_token()
     folder = state.settings.home / "uploads" / token
     try:
