@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/duban init
 	$(BIN)/duban demo --if-empty
 	$(BIN)/duban overview
-	@echo "网页工作台：http://$${DUBAN_WEB_HOST:-127.0.0.1}:$${DUBAN_WEB_PORT:-8000}/ （示例账号及密码见上表，只在首次载入时显示；忘记可用 .venv/bin/duban user passwd 用户名 重设）"
+	@echo "网页工作台：http://$${DUBAN_WEB_HOST:-127.0.0.1}:$${DUBAN_WEB_PORT:-8000}/ （示例账号及密码见上表，只在首次载入时显示；忘记可用 .venv/bin/duban user passwd 用户名 重设，旧的示例数据库可运行 .venv/bin/duban demo 补上账号）"
 	$(BIN)/duban serve
 
 test: lint

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
-from sqlmodel import select
 
 from duban import migrations
 from duban.cli.context import JSON_HELP, app_context, out, print_json
 from duban.cli.demo import demo_accounts, is_empty, load_demo
 from models.records.units import add_person, list_people
 from models.store.events import snapshot
-from models.store.tables import Account
 
 person_app = typer.Typer(help="局领导与督办人员（逾期通报、周报的收件人）", no_args_is_help=True)
 
@@ -38,9 +36,6 @@ def demo(
     with ctx.session() as session:
         if if_empty and not is_empty(session):
             out.print("数据库中已有数据，未载入示例。")
-            # A database from before the web workspace: give it the demo's logins once.
-            no_accounts = session.exec(select(Account.id)).first() is None
-            _print_logins(demo_accounts(session, now=ctx.now(), actor=ctx.actor) if no_accounts else [])
             return
         added = load_demo(session, now=ctx.now(), tz=ctx.settings.tz, actor=ctx.actor)
         logins = demo_accounts(session, now=ctx.now(), actor=ctx.actor)
