@@ -54,10 +54,11 @@ def root(
 
 
 def _register() -> None:
-    from duban.cli import calendar, engine, items, ledger, recurring, setup, supervision, units, users
+    from duban.cli import calendar, engine, items, ledger, loop, recurring, setup, supervision, units, users
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
+    loop.register(items.app, app)
     app.add_typer(calendar.app, name="calendar")
     app.add_typer(users.app, name="user")
     setup.register(app)

@@ -78,6 +78,8 @@ class DemoItem:
     status: ItemStatus = ItemStatus.NOT_STARTED
     done_at: str | None = None  # local "YYYY-MM-DD HH:MM"
     progress: tuple[tuple[str, str], ...] = ()
+    acked: bool = True  # 签收 by its person when assigned; False shows 未签收 a working day on
+
 
 
 ITEMS = [
@@ -142,7 +144,7 @@ ITEMS = [
              "王磊", SRC_2024_NEXT, "", "依托服务体系广泛宣讲政策，针对热点积极正面回应，引导依法维权。"),
     DemoItem("RW2025-02", "任务", "优化法律服务：建立与政法机关联动机制", "政策法规科",
              "2026-12-31", "王磊", SRC_2024_NEXT, "",
-             "发挥基层服务站桥梁作用，加强与政法机关联动，确保法治渠道畅通。"),
+             "发挥基层服务站桥梁作用，加强与政法机关联动，确保法治渠道畅通。", acked=False),
     DemoItem("RW2025-03", "任务", "强化依法行政：年度政策法规学习", "办公室", "2026-09-30", "李静",
              SRC_2024_NEXT, "", "深化政策法规学习宣传，规范执法行为。",
              done_at="2026-10-09 17:00"),
@@ -233,14 +235,22 @@ def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "de
     for d in ITEMS:
         if session.exec(select(Item).where(Item.code == d.code)).first() is not None:
             continue
+        waits = d.status is ItemStatus.SUBMITTED  # handed in below, waiting for 审核
         item = add_item(session, {
             "code": d.code, "kind": d.kind, "title": d.title, "unit": d.unit,
             "deadline": d.deadline, "person": d.person, "source": d.source,
-            "detail": d.detail, "measure": d.measure, "status": d.status,
+            "detail": d.detail, "measure": d.measure,
+            "status": ItemStatus.IN_PROGRESS if waits else d.status,
         }, actor=actor, now=now, tz=tz)
+        if d.acked:
+            item.acked_at, item.acked_by = now, d.person
         for at, note in d.progress:
             add_progress(session, item.id, note, author=d.person,  # type: ignore[arg-type]
                          at=min(_local(at, tz), now), now=now)
+        if waits:
+            at, note = d.progress[-1]
+            submit(session, item.id, at=min(_local(at, tz), now), by=d.person, note=note,  # type: ignore[arg-type]
+                   files=[], actor=d.person, now=now)
         if d.done_at:
             complete_item(session, item.id, at=min(_local(d.done_at, tz), now),  # type: ignore[arg-type]
                           actor=actor, now=now)

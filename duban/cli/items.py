@@ -7,10 +7,11 @@ from rich.table import Table
 from rich.text import Text
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
+from duban.cli.loop_show import loop_details, print_instructions, print_loop
 from models.domain.enums import ItemKind, ItemStatus, choose
 from models.errors import InputError
 from models.records import items as item_ops
-from models.reports.views import item_row
+from models.reports.views import item_row, pending_extension_ids
 from models.store.events import history
 from models.store.tables import Unit
 
@@ -97,10 +98,13 @@ def show(
     with ctx.session() as session:
         item = item_ops.get_item(session, item_id)
         unit = session.get(Unit, item.unit_id)
-        row = item_row(item, unit, ctx.clock(session, at))
+        row = item_row(item, unit, ctx.clock(session, at), rules=ctx.settings.loop_rules,
+                       pending_extension=bool(pending_extension_ids(session, [item_id])))
+        row.update(loop_details(session, item_id, ctx.settings.tz))
         row["progress"] = [
             {"at": p.at.astimezone(ctx.settings.tz).isoformat(timespec="minutes"),
-             "note": p.note, "author": p.author}
+             "note": p.note, "author": p.author,
+             "files": row["progress_files"].get(str(p.id), [])}
             for p in item_ops.progress_of(session, item_id)
         ]
         row["history"] = [
@@ -111,15 +115,18 @@ def show(
     if as_json:
         print_json(row)
         return
+    print_instructions(row["instructions"])
     labels = {"id": "编号", "code": "事项编号", "kind": "类别", "title": "事项名称",
               "unit": "责任单位", "person": "责任人", "deadline": "完成时限", "status": "状态",
               "light": "督办状态", "completed_at": "完成时间", "days_overdue": "逾期工作日",
               "detail": "问题描述", "measure": "整改措施", "source": "来源"}
     for key, label in labels.items():
         out.print(Text.assemble((label, "bold"), f"：{row[key] if row[key] is not None else ''}"))
+    print_loop(row)
     out.print(Text.assemble(("进展", "bold"), "：" + ("" if row["progress"] else "（无）")))
     for p in row["progress"]:
-        out.print(f"  {p['at']} {p['author']}：{p['note']}")
+        files = f"（附件：{'、'.join(p['files'])}）" if p.get("files") else ""
+        out.print(f"  {p['at']} {p['author']}：{p['note']}{files}")
     out.print("操作记录：", style="bold")
     for e in row["history"]:
         out.print(f"  {e['at']} {e['actor']} {e['action']} {e['before'] or ''} → {e['after']}")
@@ -174,18 +181,3 @@ def cancel(item_id: int = typer.Argument(..., help="事项编号（数字 id）"
     with ctx.session() as session:
         item_ops.cancel_item(session, item_id, actor=ctx.actor, now=ctx.now())
     out.print(f"事项 {item_id} 已撤销")
-
-
-@app.command("progress")
-def progress(
-    item_id: int = typer.Argument(..., help="事项编号（数字 id）"),
-    note: str = typer.Argument(..., help="进展情况"),
-    at: str = typer.Option(None, "--at", help="进展时间（默认现在）"),
-) -> None:
-    """填报事项进展。"""
-    ctx = app_context()
-    now = ctx.now()
-    with ctx.session() as session:
-        item_ops.add_progress(session, item_id, note, author=ctx.actor,
-                              at=ctx.now(at, "--at") if at else now, now=now)
-    out.print(f"已记录事项 {item_id} 的进展")

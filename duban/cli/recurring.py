@@ -11,13 +11,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
-from models.domain.enums import choose
+from models.domain.enums import ItemStatus, choose
 from models.domain.parsing import parse_date
 from models.domain.recurrence import Freq, HolidayPolicy, Rule, ShortMonth
 from models.errors import InputError
 from models.records import meetings, recurring, submissions
 from models.reports.stats import timeliness
-from models.store.tables import Unit
+from models.store.tables import Item, Unit
 
 recur_app = typer.Typer(help="周期任务：报送节点、周研判等会议、周汇报和日研判", no_args_is_help=True)
 meeting_app = typer.Typer(help="会议：出席情况与会议纪要", no_args_is_help=True)
@@ -247,8 +247,11 @@ def _submit(ctx, item_id: int, *, at: str | None, now: str | None, files: list[P
                                      has_files=bool(files), note=note, by=ctx.actor)
         stored = [submissions.store_file(f, ctx.settings.files_dir, max_bytes=limit)
                   for f in files]
-        return submissions.submit(session, item_id, at=when, by=ctx.actor, note=note,
-                                  files=stored, actor=ctx.actor, now=current)
+        submission = submissions.submit(session, item_id, at=when, by=ctx.actor, note=note,
+                                        files=stored, actor=ctx.actor, now=current,
+                                        rules=ctx.settings.loop_rules)
+        waiting = session.get(Item, item_id).status is ItemStatus.SUBMITTED  # type: ignore[union-attr]
+        return submission, waiting
 
 
 SUBMIT_NOW = typer.Option(None, "--now", help="以该时刻为“现在”（演示、补录用；报送时间不能晚于它）")
@@ -261,9 +264,14 @@ def submit(
     note: str = typer.Option(None, "--note", help="报送说明"),
     now: str = SUBMIT_NOW,
 ) -> None:
-    """报送：记录报送时间、报送人、说明和附件，并办结该事项（逾期报送记为迟报）。"""
-    result = _submit(app_context(), item_id, at=at, now=now, files=files or [], note=note)
-    out.print(f"已报送事项 {item_id}" + ("（逾期报送）" if result.late else "（按期）"))
+    """报送/提交：记录时间、报送人、说明和附件。报送节点即办结；整改事项、任务等需审核的
+    类别（DUBAN_REVIEW_KINDS）变为“已提交”，等待审核（item accept / item return）。"""
+    result, waiting = _submit(app_context(), item_id, at=at, now=now, files=files or [], note=note)
+    timing = "（逾期报送）" if result.late else "（按期）"
+    if waiting:
+        out.print(f"已提交事项 {item_id}{timing}，等待审核")
+    else:
+        out.print(f"已报送事项 {item_id}{timing}")
 
 
 @meeting_app.command("minutes")
@@ -278,7 +286,7 @@ def meeting_minutes(
     ctx = app_context()
     with ctx.session() as session:
         minutes_id = meetings.minutes_item(session, meeting_id).id
-    result = _submit(ctx, minutes_id, at=at, now=now, files=files, note=note)  # type: ignore[arg-type]
+    result, _ = _submit(ctx, minutes_id, at=at, now=now, files=files, note=note)  # type: ignore[arg-type]
     out.print(f"已提交会议 {meeting_id} 的纪要" + ("（逾期）" if result.late else "（按期）"))
 
 

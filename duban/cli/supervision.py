@@ -9,7 +9,7 @@ from rich.text import Text
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, out, print_json
 from duban.cli.items import print_rows
 from models.records.items import list_items, overdue_items
-from models.reports.views import item_row, light_counts
+from models.reports.views import item_row, light_counts, loop_counts
 
 
 def overdue(
@@ -47,6 +47,9 @@ def overview(now: str = typer.Option(None, "--now", help=NOW_HELP)) -> None:
     local = at.astimezone(ctx.settings.tz)
     out.print(f"督办总览（截至 {local:%Y-%m-%d %H:%M}）", style="bold")
     out.print("  ".join(f"{k} {v}" for k, v in counts.items()))
+    with ctx.session() as session:
+        flow = loop_counts(session, ctx.clock(session, at), rules=ctx.settings.loop_rules)
+    out.print("  ".join(f"{k} {v}" for k, v in flow.items()))
     table = Table("责任单位", "逾期", "临期", "正常", "已办结", title="各单位情况")
     for name, c in sorted(per_unit.items(), key=lambda kv: (-kv[1].get("逾期", 0), kv[0])):
         table.add_row(Text(name), Text(str(c.get("逾期", 0)), style="red"),

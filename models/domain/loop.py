@@ -33,8 +33,11 @@ class LoopRules:
         """A meeting's minutes item (``parent_id`` set) is done when handed in, whatever its kind."""
         return kind in self.review_kinds and parent_id is None
 
-    def needs_ack(self, kind: ItemKind, parent_id: int | None = None) -> bool:
-        return kind in self.ack_kinds and parent_id is None
+    def needs_ack(self, kind: ItemKind, parent_id: int | None = None,
+                  template_id: int | None = None) -> bool:
+        """Occurrences of a recurring duty (``template_id``) and minutes items are standing
+        work, not assigned one by one: they owe no 签收."""
+        return kind in self.ack_kinds and parent_id is None and template_id is None
 
 
 def parse_kinds(text: str, field: str) -> frozenset[ItemKind]:

@@ -63,7 +63,7 @@ WITH batch AS MATERIALIZED (
            (v->>3)::int AS unit_id
     FROM json_array_elements(%(batch)s::json) AS t(v)),
 given AS (
-    SELECT (v->>0)::int AS pos, n AS a, 0 AS b, v->>1 AS k, (v->>2)::int AS item_id,
+    SELECT (v->>0)::int AS pos, 1 AS src, n AS a, 0 AS b, v->>1 AS k, (v->>2)::int AS item_id,
            v->>3 AS reminder, v->>4 AS stage, v->>5 AS email, v->>6 AS name, (v->>7)::json AS cc,
            (v->>8)::json AS context, (v->>9)::timestamptz AS send_after,
            (v->>10)::bool AS any_hour, v->>11 AS message_id
@@ -82,7 +82,7 @@ items AS MATERIALIZED (
     FROM batch b JOIN unit u ON u.id = b.unit_id),
 """ + _ROWS + """,
 fanned AS (
-    SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
+    SELECT pos, 0 AS src, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
            CASE WHEN cc_aud IS NULL THEN '[]'::json ELSE coalesce(
                (SELECT json_agg(e ORDER BY rix) FROM (
                     SELECT g2.rix, """ + _CC_EMAIL + """ AS e FROM people g2
@@ -97,7 +97,7 @@ inserted AS (
     SELECT k, item_id, reminder, stage, email, name, cc, context, send_after, any_hour, message_id,
            'pending', 0, %(now)s::timestamptz
     FROM (SELECT * FROM fanned UNION ALL SELECT * FROM given) r
-    ORDER BY pos, a, b
+    ORDER BY pos, src, a, b
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING reminder)
 SELECT reminder, count(*) FROM inserted GROUP BY reminder
@@ -109,7 +109,8 @@ WITH batch AS (
            j.value->>3 AS unit_id
     FROM json_each(:batch) j),
 given AS (
-    SELECT j.value->>0 AS pos, j.key AS a, 0 AS b, j.value->>1 AS k, j.value->>2 AS item_id,
+    SELECT j.value->>0 AS pos, 1 AS src, j.key AS a, 0 AS b, j.value->>1 AS k,
+           j.value->>2 AS item_id,
            j.value->>3 AS reminder, j.value->>4 AS stage, j.value->>5 AS email,
            j.value->>6 AS name, j.value->>7 AS cc, j.value->>8 AS context,
            j.value->>9 AS send_after, j.value->>10 AS any_hour, j.value->>11 AS message_id
@@ -128,7 +129,7 @@ items AS MATERIALIZED (
     FROM batch b JOIN unit u ON u.id = b.unit_id),
 """ + _ROWS + """,
 fanned AS (
-    SELECT pos, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
+    SELECT pos, 0 AS src, dix AS a, rix AS b, k, item_id, reminder, stage, email, name,
            CASE WHEN cc_aud IS NULL THEN '[]' ELSE (
                SELECT json_group_array(e) FROM (
                    SELECT """ + _CC_EMAIL + """ AS e FROM people g2
@@ -141,7 +142,7 @@ SELECT k, item_id, reminder, stage, email, name, cc, context, send_after, any_ho
        'pending', 0, :now
 FROM (SELECT * FROM fanned UNION ALL SELECT * FROM given)
 WHERE true
-ORDER BY pos, a, b
+ORDER BY pos, src, a, b
 ON CONFLICT (dedupe_key) DO NOTHING
 """
 
@@ -159,7 +160,8 @@ def insert_fanned(conn: Connection, *, batch: list[list], plans: list[list], peo
     """Insert, pending and created at ``now``, the rows owed by ``batch`` ([position, item id,
     plan, unit id] per item, context ``{}``) and the rows ``given`` (built in Python, with
     their item's position), ids in position order: by due and recipient for
-    a fanned item, in the given order for the others, as when every row was built in Python.
+    a fanned item, in the given order for the others, as when every row was built in Python
+    (a given row of a fanned item, its 签收提醒, after the item's fanned rows).
     ``plans``: [plan, stage, reminder, audience, cc audience, send_after, any_hour, due_at
     text] per due, in order. Returns how many were inserted of each reminder kind."""
     if not batch and not given:

@@ -166,7 +166,8 @@ SWEEP_COLUMNS = (
 # What the sweep needs to plan an item and choose its path; the rest only for the Python path.
 PLAN_COLUMNS = (
     ITEM.c.id, ITEM.c.kind, ITEM.c.status, ITEM.c.deadline_date, ITEM.c.deadline_time,
-    ITEM.c.due_at, ITEM.c.parent_id, ITEM.c.unit_id, ITEM.c.created_at, ITEM.c.acked_at,
+    ITEM.c.due_at, ITEM.c.parent_id, ITEM.c.template_id, ITEM.c.unit_id, ITEM.c.created_at,
+    ITEM.c.acked_at,
     UNIT.c.contact_name, UNIT.c.contact_email, UNIT.c.leader_email,
 )
 
@@ -399,7 +400,7 @@ class _Planner:
     def ack_at(self, item) -> datetime | None:
         """When an item not yet acknowledged (签收) is reminded; None when it owes no 签收."""
         if item.acked_at is not None or item.status not in ACK_OPEN_STATUSES \
-                or not self.rules.needs_ack(item.kind, item.parent_id):
+                or not self.rules.needs_ack(item.kind, item.parent_id, item.template_id):
             return None
         known = self._ack_times.get(item.created_at)
         if known is None:  # items created together share the instant

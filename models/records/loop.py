@@ -43,6 +43,12 @@ def ack(session: Session, item_id: int, *, actor: str, now: datetime) -> Item:
     return item
 
 
+def check_progress(session: Session, item_id: int, text: str) -> None:
+    """What add_progress refuses, checked before any file is stored."""
+    _open_item(session, item_id, "填报进展")
+    validation.text(text, "进展", max_len=10_000, multiline=True)
+
+
 def add_progress(session: Session, item_id: int, text: str, *, actor: str, now: datetime,
                  files: Sequence[StoredFile] = (), at: datetime | None = None) -> ProgressEntry:
     """反馈: a progress note with attachments (stored beforehand by submissions.store_file)."""

@@ -36,7 +36,7 @@ def item_light(item: Item, clock: Clock) -> Light:
 def unacked(item: Item, clock: Clock, rules: LoopRules) -> bool:
     """未签收: owes a 签收, is open and not submitted, and the working day for it has passed."""
     return (item.acked_at is None and item.status in ACK_OPEN_STATUSES
-            and rules.needs_ack(item.kind, item.parent_id)
+            and rules.needs_ack(item.kind, item.parent_id, item.template_id)
             and ack_overdue(item.created_at, now=clock.now, tz=clock.tz, calendar=clock.calendar))
 
 
@@ -103,7 +103,7 @@ def loop_counts(session, clock: Clock, *, rules: LoopRules = LoopRules(),
         item.c.acked_at.is_(None),
         item.c.created_at < ack_cutoff(now=clock.now, tz=clock.tz, calendar=clock.calendar),
         item.c.status.in_([s.value for s in ACK_OPEN_STATUSES]),
-        item.c.kind.in_(kinds), item.c.parent_id.is_(None), *scope)
+        item.c.kind.in_(kinds), item.c.parent_id.is_(None), item.c.template_id.is_(None), *scope)
     submitted_q = select(func.count()).select_from(item).where(
         item.c.status == ItemStatus.SUBMITTED.value, *scope)
     pending_q = select(func.count(func.distinct(ext.c.item_id))).select_from(

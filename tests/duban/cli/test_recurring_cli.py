@@ -312,7 +312,7 @@ def test_submitting_at_the_deadline_is_on_time(cli, node):
     assert late.stdout.strip() == "已报送事项 2（逾期报送）"
     rows = by_unit(cli.json("stats", "--year", "2026", "--now", "2026-12-11T18:00"))
     assert rows["示例一街道办事处"] == {"unit": "示例一街道办事处", "due": 2, "on_time": 1, "late": 1,
-                                  "missing": 0, "pending": 0, "rate": 0.5}
+                                  "missing": 0, "pending": 0, "rate": 0.5, "extended": 0}
     table = cli("stats", "--year", "2026", "--month", "12", "--now", "2026-12-11T18:00").stdout
     assert "2026年12月报送节点按期报送率" in table and "50.0%" in table
 

@@ -101,7 +101,8 @@ def populate(url: str) -> None:
         conn.execute(insert(item_table), [
             {"kind": "整改事项", "title": f"第{i}号督办事项", "unit_id": unit_id,
              "deadline_date": DEADLINE, "deadline_time": None, "due_at": due_at,
-             "status": "进行中", "created_at": T0, "updated_at": T0}
+             "status": "进行中", "acked_at": T0, "acked_by": "test", "created_at": T0,
+             "updated_at": T0}
             for i, unit_id in enumerate(unit_ids)
         ])
         item_ids = conn.execute(select(item_table.c.id)).scalars().all()

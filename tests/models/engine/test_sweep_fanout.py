@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
+from models.domain.enums import ItemStatus, ReminderKind
 from models.engine import reminders
 from models.engine.reminders import sweep
 from models.records.units import add_person
@@ -84,6 +85,11 @@ def varied(engine):
                 for deadline in ("2026-11-20", "2026-11-26", "2026-12-02", "2026-12-03 15:00"):
                     make_item(session, unit, kind=kind, deadline=deadline)
             make_item(session, unit, kind="会议", title="调度会", deadline="2026-11-30 15:00")
+            # The loop: one not acknowledged (owes a 签收提醒), one waiting for 审核 though due
+            # a look (owes nothing).
+            make_item(session, unit, kind="整改事项", deadline="2026-11-26", acked=False)
+            waiting = make_item(session, unit, kind="任务", deadline="2026-11-20")
+            waiting.status = ItemStatus.SUBMITTED
     return engine
 
 
@@ -101,6 +107,7 @@ def test_fanned_rows_equal_the_python_paths_in_every_column_and_order(varied, mo
         oracle_reports.append(sweep(varied, now=now, config=CONFIG, batch_size=7, connections=1))
 
     assert len(fanned) > 100
+    assert sum(row[2] == ReminderKind.ACK for row in fanned) == 3
     oracle = snapshot(varied)
     # Items tied on their next action time come in item order (the sweep orders by both).
     assert fanned == oracle

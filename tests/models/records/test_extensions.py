@@ -95,7 +95,7 @@ def test_request_refusals(session, item):
     with pytest.raises(Refused, match=f"已有待审批的延期申请（申请 {first.id}）"):
         ask(session, item.id, "2026-12-30")
     cancel_item(session, item.id, actor="test", now=NOW)
-    with pytest.raises(Refused, match="已撤销.*不能再延期"):
+    with pytest.raises(Refused, match=r"已撤销.*不能再延期"):
         ext.approve_extension(session, first.id, actor="张敏", now=NOW, tz=TZ)
     with pytest.raises(Refused, match="不能申请延期"):
         ask(session, item.id)

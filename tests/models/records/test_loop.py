@@ -62,7 +62,7 @@ def test_ack_records_who_and_when_and_refuses_twice(session, unit):
 def test_ack_of_a_closed_or_missing_item_is_refused(session, unit):
     item = make_item(session, unit, acked=False)
     cancel_item(session, item.id, actor="test", now=NOW)
-    with pytest.raises(Refused, match="已撤销.*不能签收"):
+    with pytest.raises(Refused, match=r"已撤销.*不能签收"):
         loop.ack(session, item.id, actor="刘洋", now=NOW)
     assert reload(session, Item, item.id).acked_at is None
     with pytest.raises(NotFound, match="事项 “999” 不存在"):
@@ -209,7 +209,7 @@ def test_urge_refusals_write_nothing(session, unit):
     cancel_item(session, closed.id, actor="test", now=NOW)
     with pytest.raises(InputError, match="收件人 “not-an-email”"):
         loop.urge_now(session, [item.id], actor="张敏", now=NOW, recipients=["not-an-email"])
-    with pytest.raises(Refused, match="已撤销.*不能催办"):
+    with pytest.raises(Refused, match=r"已撤销.*不能催办"):
         loop.urge_now(session, [item.id, closed.id], actor="张敏", now=NOW)
     hand_in(session, item.id)
     with pytest.raises(Refused, match="等待审核，不能催办"):

@@ -128,4 +128,31 @@ def test_periods(year, month, expected):
 
 def test_rows_as_dicts_for_json():
     assert row(A, 3, 1, 1, 0, 1, 0.5).as_dict() == {
-        "unit": A, "due": 3, "on_time": 1, "late": 1, "missing": 0, "pending": 1, "rate": 0.5}
+        "unit": A, "due": 3, "on_time": 1, "late": 1, "missing": 0, "pending": 1, "rate": 0.5,
+        "extended": 0}
+
+
+def test_extended_items_are_judged_by_their_original_deadline(session):
+    """考核 keeps the original deadline: an item extended and done by the new deadline but after
+    the original counts late; one waiting for 审核 counts as pending, not missing."""
+    from models.records import extensions, loop
+
+    make_unit(session, A, "街道办事处", contact_email="jiedao01@example.org")
+    rect = "整改事项"
+    extended = node(session, A, "2026-12-04", kind=rect)
+    request = extensions.request_extension(session, extended, to="2026-12-11", reason="协调中",
+                                           actor="站长", now=at("2026-12-01 10:00"), tz=TZ)
+    extensions.approve_extension(session, request.id, actor="张敏", now=at("2026-12-01 11:00"),
+                                 tz=TZ)
+    submit(session, extended, at=at("2026-12-10 10:00"), by="站长", note="已整改", files=[],
+           actor="站长", now=at("2026-12-10 10:00"))
+    loop.accept(session, extended, actor="张敏", now=at("2026-12-10 11:00"))
+    done = session.get(Item, extended)
+    assert done.completed_at <= done.due_at  # on time by the deadline in force
+    waiting = node(session, A, "2026-12-08", kind=rect)
+    submit(session, waiting, at=at("2026-12-07 10:00"), by="站长", note="已整改", files=[],
+           actor="站长", now=at("2026-12-07 10:00"))
+    session.flush()
+    [stats] = timeliness(session, year=2026, month=12, now=NOW, kind=ItemKind.RECTIFICATION)
+    assert (stats.due, stats.on_time, stats.late, stats.missing, stats.pending, stats.extended) == (
+        2, 0, 1, 0, 1, 1)
