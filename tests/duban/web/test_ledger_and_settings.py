@@ -10,7 +10,8 @@ from sqlmodel import select
 from models.store.tables import Account, CalendarDay, Item
 
 GOOD = "编号,事项名称,责任单位,完成时限\nL-1,新台账事项,优抚褒扬科,2026-12-30\n".encode()
-BAD = "编号,事项名称,责任单位,完成时限\nL-2,,优抚褒扬科,2026-02-30\nL-3,另一项,不存在的科,2026-12-30\n".encode()
+BAD = ("编号,事项名称,责任单位,完成时限\n"
+       "L-2,,优抚褒扬科,2026-02-30\nL-3,另一项,不存在的科,2026-12-30\n").encode()
 
 
 def _upload(client, bureau, body: bytes):
