@@ -17,7 +17,7 @@ Figures, measured in a fresh child process after the data is loaded:
   counts per unit (one GROUP BY) and the 未签收/待审核/待审批延期 counts; for 逾期 the first 50
   rows and the total. The ratio page/raw says what the app adds to the database's work;
 - live: ``duban web`` on loopback, ``--users`` concurrent users (httpx, one session each), each
-  opening ``--pages`` pages in turn (总览, 逾期, an overdue item, a unit's list, the calendar):
+  opening ``--pages`` pages in turn (总览, 逾期, an overdue item, a unit's list, 临期):
   p50/p95/max of the whole request as the client sees it, and errors (any status but 200).
 """
 
@@ -199,7 +199,7 @@ async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int])
 
     latencies: list[float] = []
     errors: list[str] = []
-    paths = ["/overview", "/items?light=逾期", None, "/items?unit=单位0007", "/calendar?month=2026-06"]
+    paths = ["/overview", "/items?light=逾期", None, "/items?unit=单位0007", "/items?light=临期"]
 
     async def user(n: int, token: str) -> None:
         rng = random.Random(n)
