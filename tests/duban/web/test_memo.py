@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from duban.web.memo import Memo
 
 
@@ -38,8 +40,6 @@ def test_a_failed_computation_lets_the_next_request_try_again():
     def broken():
         raise RuntimeError("database gone")
 
-    try:
+    with pytest.raises(RuntimeError):
         memo.get(1, broken)
-    except RuntimeError:
-        pass
     assert memo.get(1, lambda: "ok") == "ok"
