@@ -198,6 +198,7 @@ async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int])
     import httpx
 
     latencies: list[float] = []
+    by_page: dict[str, list[float]] = {}
     errors: list[str] = []
     paths = ["/overview", "/items?light=逾期", None, "/items?unit=单位0007", "/items?light=临期"]
 
@@ -215,11 +216,14 @@ async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int])
                 except httpx.HTTPError as exc:
                     errors.append(f"{path}: {type(exc).__name__}")
                 latencies.append((time.perf_counter() - started) * 1000)
+                by_page.setdefault(path if path and not path[7:].isdigit() else "/items/{id}",
+                                   []).append(latencies[-1])
 
     started = time.perf_counter()
     await asyncio.gather(*(user(n, t) for n, t in enumerate(tokens)))
     return {**_stats(latencies), "errors": len(errors), "first_errors": errors[:5],
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started,
+            "pages": {p: round(_p(v, 0.95)) for p, v in by_page.items()}}
 
 
 def live(url: str, tokens: list[str], pages: int, item_ids: list[int]) -> dict:
@@ -278,7 +282,8 @@ def _print(name: str, r: dict, args) -> None:
     print(f"[{name}] {r['n']:,} items: live, {args.users} users × {args.pages} pages: "
           f"p50 {lv['p50']:.0f} ms, p95 {lv['p95']:.0f} ms (target ≤ 300 ms), max {lv['max']:.0f} ms, "
           f"{lv['n'] / lv['seconds']:.0f} requests/s, errors {lv['errors']}"
-          + (f" {lv['first_errors']}" if lv["errors"] else ""), flush=True)
+          + (f" {lv['first_errors']}" if lv["errors"] else "")
+          + "; p95 by page (ms): " + ", ".join(f"{k} {v}" for k, v in lv["pages"].items()), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

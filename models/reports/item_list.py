@@ -5,7 +5,7 @@ one is the web layer's job, and every value here is already checked."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
@@ -66,7 +66,11 @@ def _light_condition(light: Light, clock: Clock):
     today = clock.now.astimezone(clock.tz).date()
     soon = clock.calendar.add_workdays(today, DUE_SOON_WORKDAYS + 1)
     if light is Light.YELLOW:
-        return and_(open_, col(Item.due_at) >= clock.now, col(Item.deadline_date) < soon)
+        # The instant bound keeps it a short range of the (status, due_at) index: a deadline
+        # before ``soon`` ends by 00:00 of ``soon`` at the latest.
+        ends_by = datetime.combine(soon, time(0), tzinfo=clock.tz)
+        return and_(open_, col(Item.due_at) >= clock.now, col(Item.due_at) <= ends_by,
+                    col(Item.deadline_date) < soon)
     return and_(open_, col(Item.due_at) >= clock.now, col(Item.deadline_date) >= soon)
 
 
