@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -255,10 +256,25 @@ def live(url: str, tokens: list[str], pages: int, item_ids: list[int]) -> dict:
         proc.wait(timeout=30)
 
 
+def sessions(engine: Engine, users: int) -> list[str]:
+    """New signed-in sessions of the loaded supervisor (``--reuse``: the data is already there)."""
+    from models.records.accounts import open_session
+    from models.store.tables import Account
+
+    with db.session_scope(engine) as session:
+        account = session.query(Account).one()
+        return [open_session(session, account, now=NOW) for _ in range(users)]
+
+
 def bench_backend(name: str, make_db, n: int, args) -> dict:
     with make_db() as url:
         engine = db.make_engine(url)
-        loaded, tokens = load(engine, n, args.users)
+        if args.reuse:
+            loaded, tokens = 0.0, sessions(engine, args.users)
+            with engine.connect() as conn:
+                n = conn.execute(text("SELECT count(*) FROM item")).scalar_one()
+        else:
+            loaded, tokens = load(engine, n, args.users)
         print(f"[{name}] {n:,} items loaded in {loaded:.1f} s", file=sys.stderr, flush=True)
         with engine.connect() as conn:
             overdue_ids = [r[0] for r in conn.execute(
@@ -296,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, help="in-process requests per page (default 40)")
     parser.add_argument("--pg", help="PostgreSQL server URL (default: $DUBAN_TEST_DATABASE_URL)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--reuse", help="a database this script loaded before (kept after an "
+                        "interrupted run): measure it again without loading")
     parser.add_argument("--child", nargs=3, metavar=("URL", "RUNS", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -308,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench.web: {machine_notes()}", flush=True)
     backends = args.backends.split(",")
     results = {}
+    if args.reuse:
+        kind = "postgresql" if args.reuse.startswith("postgresql") else "sqlite"
+        reused = contextlib.nullcontext(args.reuse)
+        results[(kind, 0)] = bench_backend(kind, lambda: reused, 0, args)
+        sizes = []
     for n in sizes:
         if "sqlite" in backends:
             results[("sqlite", n)] = bench_backend("sqlite", temp_sqlite_database, n, args)

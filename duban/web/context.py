@@ -48,7 +48,16 @@ class Web:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A transaction that writes (forms)."""
         with db.session_scope(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads (pages): on SQLite it takes no write lock, so pages
+        never queue behind each other."""
+        # Closing (not rolling back) ends the transaction and keeps what was loaded readable.
+        with Session(db.reader(self.engine), expire_on_commit=False) as session:
             yield session
 
     def clock_for(self, session: Session, now: datetime | None = None) -> Clock:
@@ -96,7 +105,7 @@ def current_viewer(request: Request) -> Viewer | None:
     if not token:
         return None
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         found = session_account(session, token, now=state.now())
         if found is None:
             return None

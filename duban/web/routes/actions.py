@@ -50,7 +50,7 @@ def _act(request: Request, viewer: Viewer, item_id: int, work: Callable, *, own:
         raise
     except DubanError as exc:
         field = FIELDS.get(exc.field, "_") if isinstance(exc, InputError) else "_"
-        with state.session() as session:
+        with state.reading() as session:
             item, unit = item_for(session, viewer, item_id)
             view = item_view(session, state.clock_for(session), viewer, item, unit,
                              rules=state.settings.loop_rules)
@@ -166,7 +166,7 @@ def urge(request: Request, item_id: int, viewer: Viewer = Depends(allow_post(*SU
 
 def _decide(request: Request, viewer: Viewer, extension_id: int, work: Callable, done: str):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         extension, _ = extension_for(session, viewer, extension_id)
         item_id = extension.item_id
     return _act(request, viewer, item_id, lambda s, i: work(s), own=False, done=done,

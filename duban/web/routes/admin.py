@@ -34,7 +34,7 @@ UNIT_FIELDS = {"单位名称": "unit_name", "类型": "kind", "联系人": "cont
 def _settings_page(request: Request, viewer: Viewer, *, status: int = 200, errors=None, form=None,
                    message: str = ""):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         accounts = list_accounts(session)
         units = list_units(session)
         ladders = load_ladders(session)
@@ -151,7 +151,7 @@ def settings_template_preview(request: Request, name: str, viewer: Viewer = Depe
     if name not in PREVIEWS:
         raise NotFound("模板", name)
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         found = session.exec(select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id))
                              .order_by(col(Item.id)).limit(1)).first()

@@ -78,7 +78,7 @@ def parse_query(request: Request, viewer: Viewer, session) -> tuple[ItemQuery, d
 @router.get("/items")
 def items_page(request: Request, viewer: Viewer = Depends(allow())):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         query, params, errors = parse_query(request, viewer, session)
         rules = state.settings.loop_rules
@@ -98,7 +98,7 @@ def items_export(request: Request, viewer: Viewer = Depends(allow())):
     state = web(request)
     folder = Path(tempfile.mkdtemp(prefix="duban-export-"))
     path = folder / "督办事项.xlsx"
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         query, _, _ = parse_query(request, viewer, session)
         chosen = find_items(session, query.whole(), clock, state.settings.loop_rules).rows
@@ -118,7 +118,7 @@ def _remove(folder: Path) -> None:
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: int, viewer: Viewer = Depends(allow())):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         item, unit = item_for(session, viewer, item_id)
         view = item_view(session, state.clock_for(session), viewer, item, unit,
                          rules=state.settings.loop_rules)
@@ -129,7 +129,7 @@ def item_page(request: Request, item_id: int, viewer: Viewer = Depends(allow()))
 @router.get("/files/{file_id}")
 def download(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         stored, _ = submission_file_for(session, viewer, file_id)
     path = state.settings.files_dir / stored.path
     return FileResponse(path, filename=stored.filename, media_type="application/octet-stream",
@@ -139,7 +139,7 @@ def download(request: Request, file_id: int, viewer: Viewer = Depends(allow())):
 @router.get("/progress-files/{progress_file_id}")
 def download_progress_file(request: Request, progress_file_id: int, viewer: Viewer = Depends(allow())):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         stored, _ = progress_file_for(session, viewer, progress_file_id)
     return FileResponse(state.settings.files_dir / stored.path, filename=stored.filename,
                         media_type="application/octet-stream", content_disposition_type="attachment")

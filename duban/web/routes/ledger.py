@@ -85,7 +85,7 @@ def ledger_export(request: Request, viewer: Viewer = Depends(allow(*SUPERVISORS)
     state = web(request)
     folder = Path(tempfile.mkdtemp(prefix="duban-ledger-"))
     path = folder / "台账.xlsx"
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         export_ledger(session, path, clock=clock)
     return _send(folder, path, f"督办台账-{clock.now.astimezone(state.settings.tz):%Y%m%d}.xlsx")

@@ -23,7 +23,7 @@ def home(viewer: Viewer = Depends(allow())):
 def overview_page(request: Request, viewer: Viewer = Depends(allow(*OFFICE))):
     state = web(request)
     grades = Grades(*state.settings.rank_grades_values)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         totals = state.totals.get(data_version(session),
                                   lambda: unit_totals(session, clock.calendar, clock.tz))

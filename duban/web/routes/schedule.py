@@ -29,7 +29,7 @@ def mine(request: Request, viewer: Viewer = Depends(allow())):
     if not viewer.is_unit:
         return RedirectResponse("/overview", status_code=303)
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         lists = todo_lists(session, clock, viewer.unit_id, state.settings.loop_rules)  # type: ignore[arg-type]
     return page(request, viewer, "mine.html", lists=lists, now=clock.now)
@@ -46,7 +46,7 @@ def _month(text: str, today: date) -> date:
 @router.get("/calendar")
 def calendar_page(request: Request, month: str = "", viewer: Viewer = Depends(allow())):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         today = clock.now.astimezone(state.settings.tz).date()
         first = _month(month, today)
@@ -74,7 +74,7 @@ def calendar_page(request: Request, month: str = "", viewer: Viewer = Depends(al
 @router.get("/recurring")
 def recurring_page(request: Request, viewer: Viewer = Depends(allow(*OFFICE))):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         names = {u.id: u.name for u in list_units(session)}
         rows = [{"t": t, "rule": Rule.from_json(t.rule).describe(),
                  "units": "全部街道办事处" if t.all_street_offices
@@ -98,7 +98,7 @@ def recurring_pause(request: Request, template_id: int, paused: str = Form("1"),
 @router.get("/meetings")
 def meetings_page(request: Request, viewer: Viewer = Depends(allow(*OFFICE))):
     state = web(request)
-    with state.session() as session:
+    with state.reading() as session:
         clock = state.clock_for(session)
         since = clock.now - timedelta(days=30)
         meetings = session.exec(select(Item, Unit).join(Unit, col(Item.unit_id) == col(Unit.id))
