@@ -17,7 +17,8 @@ Figures, measured in a fresh child process after the data is loaded:
   counts per unit (one GROUP BY) and the 未签收/待审核/待审批延期 counts; for 逾期 the first 50
   rows and the total. The ratio page/raw says what the app adds to the database's work;
 - live: ``duban web`` on loopback, ``--users`` concurrent users (httpx, one session each), each
-  opening ``--pages`` pages in turn (总览, 逾期, an overdue item, a unit's list, 临期):
+  opening ``--pages`` pages in turn (总览, 逾期, an overdue item, a unit's list, 临期), reading
+  each for ``--think`` seconds on average (0.5–1.5x; ``--think 0`` hammers the server instead):
   p50/p95/max of the whole request as the client sees it, and errors (any status but 200).
 """
 
@@ -195,7 +196,8 @@ def child_inprocess(url: str, runs: int, token: str) -> None:
     emit(result)
 
 
-async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int]) -> dict:
+async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int],
+                  think: float) -> dict:
     import httpx
 
     latencies: list[float] = []
@@ -207,7 +209,10 @@ async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int])
         rng = random.Random(n)
         async with httpx.AsyncClient(base_url=base, cookies={"duban_session": token},
                                      timeout=60) as client:
+            await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over a moment
             for k in range(pages):
+                if k and think:  # reading the page before opening the next
+                    await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
                 path = paths[(n + k) % len(paths)] or f"/items/{rng.choice(item_ids)}"
                 started = time.perf_counter()
                 try:
@@ -227,7 +232,7 @@ async def _browse(base: str, tokens: list[str], pages: int, item_ids: list[int])
             "pages": {p: round(_p(v, 0.95)) for p, v in by_page.items()}}
 
 
-def live(url: str, tokens: list[str], pages: int, item_ids: list[int]) -> dict:
+def live(url: str, tokens: list[str], pages: int, item_ids: list[int], think: float) -> dict:
     """``duban web`` in its own process on loopback, browsed by len(tokens) concurrent users."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -250,7 +255,7 @@ def live(url: str, tokens: list[str], pages: int, item_ids: list[int]) -> dict:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"duban web did not start: {proc.stderr.read()}") from None
                 time.sleep(0.2)
-        return asyncio.run(_browse(base, tokens, pages, item_ids))
+        return asyncio.run(_browse(base, tokens, pages, item_ids, think))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -282,7 +287,7 @@ def bench_backend(name: str, make_db, n: int, args) -> dict:
         engine.dispose()
         inproc = run_child("bench.web", url, str(args.requests), tokens[0])
         result = {"n": n, "load_s": loaded, **inproc,
-                  "live": live(url, tokens, args.pages, overdue_ids)}
+                  "live": live(url, tokens, args.pages, overdue_ids, args.think)}
     _print(name, result, args)
     return result
 
@@ -295,7 +300,8 @@ def _print(name: str, r: dict, args) -> None:
               f"(target ≤ 100 ms) | raw SQL of the same counts p50 {b['p50']:.1f} ms, p95 {b['p95']:.1f} ms "
               f"→ page/raw (p95) {p['p95'] / b['p95']:.2f}x", flush=True)
     lv = r["live"]
-    print(f"[{name}] {r['n']:,} items: live, {args.users} users × {args.pages} pages: "
+    print(f"[{name}] {r['n']:,} items: live, {args.users} users × {args.pages} pages "
+          f"({args.think:g} s to read each page): "
           f"p50 {lv['p50']:.0f} ms, p95 {lv['p95']:.0f} ms (target ≤ 300 ms), max {lv['max']:.0f} ms, "
           f"{lv['n'] / lv['seconds']:.0f} requests/s, errors {lv['errors']}"
           + (f" {lv['first_errors']}" if lv["errors"] else "")
@@ -310,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, help="concurrent users of the live server (default 50)")
     parser.add_argument("--pages", type=int, help="pages each user opens (default 10)")
     parser.add_argument("--requests", type=int, help="in-process requests per page (default 40)")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a user reads a page before the next, on average (0: none)")
     parser.add_argument("--pg", help="PostgreSQL server URL (default: $DUBAN_TEST_DATABASE_URL)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--reuse", help="a database this script loaded before (kept after an "
