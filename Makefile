@@ -1,7 +1,8 @@
 # Editable installs use "compat" mode (the project folder on sys.path), so a new top-level
 # package (models/, flows/, notifications/) is importable without reinstalling.
 # Two commands for a fresh machine with python3 and make:
-#   make run   set up, initialise ./var/duban.db, load the demo bureau if empty, start duban serve
+#   make run   set up, initialise ./var/duban.db, load the demo bureau (and its web logins) if empty,
+#              print the web address, start duban serve (web workspace and scheduler)
 #   make test  set up with the dev extras and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -26,6 +27,7 @@ run: $(VENV)/.installed
 	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban init
 	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban demo --if-empty
 	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban overview
+	@echo "网页工作台：http://$${DUBAN_WEB_HOST:-127.0.0.1}:$${DUBAN_WEB_PORT:-8000}/ （示例账号及密码见上表，只在首次载入时显示；忘记可用 DUBAN_HOME=$(DUBAN_HOME) .venv/bin/duban user passwd 用户名 重设）"
 	DUBAN_HOME=$(DUBAN_HOME) $(BIN)/duban serve
 
 test: lint

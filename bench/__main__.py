@@ -1,18 +1,18 @@
-"""``python -m bench [all|sweep|deliver|import] [--smoke] [options]``: run benchmarks.
+"""``python -m bench [all|sweep|deliver|import|web] [--smoke] [options]``: run benchmarks.
 
-``all`` (the default) runs the sweep, delivery, ledger-import and summary benchmarks in turn;
-``cluster`` (the scaled-out mode with 1, 2, 4 workers, several minutes) runs only by name.
+``all`` (the default) runs the sweep, delivery, ledger-import, summary and web benchmarks in
+turn; ``cluster`` (the scaled-out mode with 1, 2, 4 workers, several minutes) runs only by name.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import cluster, deliver, import_ledger, summary, sweep
+from bench import cluster, deliver, import_ledger, summary, sweep, web
 
 SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main, "import": import_ledger.main,
-           "summary": summary.main, "cluster": cluster.main}
-ALL = ("sweep", "deliver", "import", "summary")  # the cluster's run takes minutes: run it by name
+           "summary": summary.main, "web": web.main, "cluster": cluster.main}
+ALL = ("sweep", "deliver", "import", "summary", "web")  # the cluster's takes minutes: by name
 
 
 def main(argv: list[str]) -> int:

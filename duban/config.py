@@ -49,9 +49,12 @@ EXPECTED_FORM = {
     "office_hours": "HH:MM-HH:MM，开始早于结束，例如 09:00-17:30",
     "bureau_name": "机关名称，例如 区退役军人事务局",
     "max_upload_mb": "1 到 1024 之间的整数（MB），例如 20",
+    "web_host": "监听地址，例如 127.0.0.1 或 0.0.0.0",
+    "web_port": "1 到 65535 之间的整数，例如 8000",
+    "web_url": "网页工作台的地址，以 http:// 或 https:// 开头，例如 https://duban.example.org",
+    "rank_grades": "三个从高到低的百分数（优秀、良好、一般的下限），例如 95,85,70",
     "review_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
     "ack_kinds": "逗号分隔的事项类别（整改事项、报送节点、会议、任务），可为空，例如 整改事项,任务",
-    "web_url": "以 http:// 或 https:// 开头的网址，例如 https://duban.example.org",
 }
 
 
@@ -72,9 +75,12 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-17:30"
     bureau_name: str = "区退役军人事务局"
     max_upload_mb: int = 20
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    web_url: str | None = None  # reminders link to {web_url}/items/{id} when set
+    rank_grades: str = "95,85,70"
     review_kinds: str = "整改事项,任务"  # kinds that wait for 审核 after 提交
     ack_kinds: str = "整改事项,任务"  # kinds a unit must acknowledge (签收)
-    web_url: str | None = None  # where mails link each item: {web_url}/items/{id}
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +136,38 @@ class Settings(BaseSettings):
             raise ValueError("upload limit out of range")
         return value
 
+    @field_validator("web_port")
+    @classmethod
+    def _web_port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("port out of range")
+        return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value.strip()):
+            raise ValueError("bad url")
+        return value.strip().rstrip("/")
+
+    @field_validator("rank_grades")
+    @classmethod
+    def _rank_grades(cls, value: str) -> str:
+        try:
+            numbers = [float(v) for v in value.split(",")]
+        except ValueError as exc:
+            raise ValueError("not numbers") from exc
+        if len(numbers) != 3 or not 100 >= numbers[0] > numbers[1] > numbers[2] >= 0:
+            raise ValueError("three decreasing percentages")
+        return value
+
+    @cached_property
+    def rank_grades_values(self) -> tuple[float, float, float]:
+        a, b, c = (float(v) for v in self.rank_grades.split(","))
+        return a, b, c
+
     @field_validator("review_kinds", "ack_kinds")
     @classmethod
     def _kinds(cls, value: str) -> str:
@@ -144,15 +182,6 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("web_url")
-    @classmethod
-    def _web_url(cls, value: str | None) -> str | None:
-        if not value or not value.strip():
-            return None
-        value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("bad web url")
-        return value
 
     @field_validator("office_hours")
     @classmethod

@@ -92,8 +92,11 @@ def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
     return scheduler
 
 
-def serve(settings: Settings, *, out: Callable[[str], None] = print) -> None:
-    """Run until interrupted. Raises Refused when another scheduler holds the lease."""
+def serve(settings: Settings, *, out: Callable[[str], None] = print, web=None) -> None:
+    """Run until interrupted. Raises Refused when another scheduler holds the lease.
+
+    ``web`` (a duban.web.server.WebServer) is served in this thread beside the scheduler, and
+    stops with it: on Ctrl+C, SIGTERM, or when the lease is lost."""
     engine = jobs.engine_for(settings.resolved_database_url)
     holder = service_lock.holder_id()
     service_lock.acquire(engine, LOCK_NAME, holder=holder, now=_wall_clock())
@@ -112,7 +115,9 @@ def serve(settings: Settings, *, out: Callable[[str], None] = print) -> None:
         out(f"duban 已启动（{holder}）：每 10 分钟检查与发送提醒，办公时间 {settings.office_hours}，"
             "按 Ctrl+C 停止。")
         scheduler.start()
-        while not stopping and scheduler.running:  # the heartbeat stops it if the lock is lost
+        if web is not None:
+            web.run(alive=lambda: scheduler.running)  # uvicorn handles Ctrl+C and SIGTERM
+        while web is None and not stopping and scheduler.running:  # the heartbeat stops it
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

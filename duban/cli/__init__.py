@@ -86,6 +86,7 @@ def _register() -> None:
         summary,
         supervision,
         units,
+        users,
     )
 
     app.add_typer(units.app, name="unit")
@@ -94,6 +95,7 @@ def _register() -> None:
     app.add_typer(calendar.app, name="calendar")
     app.add_typer(activities.app, name="activity")
     summary.register(app)
+    app.add_typer(users.app, name="user")
     setup.register(app)
     supervision.register(app)
     engine.register(app)

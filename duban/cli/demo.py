@@ -7,6 +7,7 @@ Loading is idempotent: what already exists (by unit name, person, item code) is 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,13 +17,14 @@ from sqlmodel import Session, select
 from duban.cli.demo_activities import load_activities
 from models.domain.enums import ItemKind, ItemStatus, PersonRole
 from models.domain.recurrence import Freq, Rule
+from models.records.accounts import add_account
 from models.records.items import add_item, add_progress, complete_item
 from models.records.meetings import record_attendance
 from models.records.recurring import TemplateInput, add_template, generate, list_templates
 from models.records.submissions import submit
 from models.records.units import UnitInput, add_person, add_unit, find_unit
 from models.store.calendar_store import calendar_from_db
-from models.store.tables import Item, Person, Unit
+from models.store.tables import Account, Item, Person, Unit
 
 LEADER_A = ("周建华", "zhou.jianhua@example.org")  # 分管思政、权益维护、法规
 LEADER_B = ("吴立新", "wu.lixin@example.org")  # 分管优抚、安置、服务体系
@@ -266,4 +268,24 @@ def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "de
         _demo_meetings(session, now=now, actor=actor)
     added["activities"] = load_activities(session, now=now, today=now.astimezone(tz).date(),
                                           actor=actor)
+    return added
+
+
+# Web logins of the demo: an administrator, a supervisor, a leader and one per unit (named after
+# the unit, so a street office signs in as itself).
+DEMO_ACCOUNTS = [("管理员", "admin", None), ("钱立群", "supervisor", None), ("赵明远", "leader", None)]
+
+
+def demo_accounts(session: Session, *, now: datetime, actor: str = "demo") -> list[tuple[str, str, str]]:
+    """Add the demo's web accounts that are missing, each with a new random password.
+    Returns (login, role, password) of those added: the only time the passwords are shown."""
+    wanted = DEMO_ACCOUNTS + [(u.name, "unit", u.name) for u in DEPARTMENTS + STREET_OFFICES]
+    added = []
+    for name, role, unit in wanted:
+        if session.exec(select(Account.id).where(Account.name == name)).first() is not None:
+            continue
+        password = secrets.token_urlsafe(9)
+        account = add_account(session, name=name, role=role, unit=unit, password=password,
+                              actor=actor, now=now)
+        added.append((name, account.role.value, password))
     return added

@@ -115,17 +115,41 @@ def ladder_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -
     out.print(grid)
 
 
-def serve() -> None:
-    """启动内嵌服务：调度器按时检查、发送提醒和周报（同一数据库只能运行一个）。"""
+def serve(
+    no_web: bool = typer.Option(False, "--no-web", help="只运行调度器，不启动网页工作台"),
+) -> None:
+    """启动内嵌服务：网页工作台，以及按时检查、发送提醒和周报的调度器（同一数据库只能运行一个）。"""
     from duban.scheduler import serve as run_service
 
     ctx = app_context()
     ctx.engine()
-    run_service(ctx.settings, out=out.print)
+    server = None
+    if not no_web:
+        from duban.web.server import WebServer, address
+
+        server = WebServer(ctx.settings, **_web_clock(ctx))
+        out.print(f"网页工作台：{address(ctx.settings)}")
+    run_service(ctx.settings, out=out.print, web=server)
+
+
+def web() -> None:
+    """只启动网页工作台（不运行调度器；扩展部署时在另一台机器上使用）。"""
+    from duban.web.server import WebServer, address
+
+    ctx = app_context()
+    ctx.engine()
+    server = WebServer(ctx.settings, **_web_clock(ctx))
+    out.print(f"网页工作台：{address(ctx.settings)}（按 Ctrl+C 停止）")
+    server.run()
+
+
+def _web_clock(ctx) -> dict:
+    """``duban --now …`` fixes the web's clock too (demonstrations, replays)."""
+    return {"clock": lambda: ctx.fixed_now} if ctx.fixed_now else {}
 
 
 def register(app: typer.Typer) -> None:
-    for command in (sweep, deliver, digest, outbox, serve):
+    for command in (sweep, deliver, digest, outbox, serve, web):
         app.command(command.__name__)(command)
     app.add_typer(ladder_app, name="ladder")
 

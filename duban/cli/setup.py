@@ -6,7 +6,7 @@ import typer
 
 from duban import migrations
 from duban.cli.context import JSON_HELP, app_context, out, print_json
-from duban.cli.demo import is_empty, load_demo
+from duban.cli.demo import demo_accounts, is_empty, load_demo
 from duban.cli.tables import table as grid
 from models.records.units import add_person, list_people
 from models.store.events import snapshot
@@ -38,12 +38,22 @@ def demo(
             out.print("数据库中已有数据，未载入示例。")
             return
         added = load_demo(session, now=ctx.now(), tz=ctx.settings.tz, actor=ctx.actor)
+        logins = demo_accounts(session, now=ctx.now(), actor=ctx.actor)
     if not any(added.values()):
         out.print("示例数据已全部存在，未作改动。")
     else:
         out.print(f"已载入示例：单位 {added['units']} 个，人员 {added['people']} 名，"
                   f"事项 {added['items']} 项，周期任务 {added['recurring']} 个"
                   f"（已报送 {added['submissions']} 期），工作台账活动 {added['activities']} 项。")
+    _print_logins(logins)
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    if logins:
+        logins_table = grid("用户名", "角色", "密码", title="网页工作台示例账号（密码只显示这一次，请记下）")
+        for name, role, password in logins:
+            logins_table.add_row(name, role, password)
+        out.print(logins_table)
 
 
 @person_app.command("add")

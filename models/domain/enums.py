@@ -19,6 +19,16 @@ class PersonRole(StrEnum):
     SUPERVISOR = "督办人员"
 
 
+class Role(StrEnum):
+    """What a web account may see and do. ``choose`` takes the Chinese word or the name
+    (``admin``, ``supervisor``, ``leader``, ``unit``)."""
+
+    ADMIN = "管理员"
+    SUPERVISOR = "督办人员"
+    LEADER = "局领导"
+    UNIT = "承办单位"  # bound to one unit: sees and acts on that unit's items only
+
+
 class ItemKind(StrEnum):
     RECTIFICATION = "整改事项"
     SUBMISSION = "报送节点"

@@ -159,16 +159,22 @@ def _write_overdue(ws, layout: list[Col], all_values: list[dict]) -> None:
 
 
 def export_ledger(session: Session, path: Path, *, clock: Clock, unit: str | None = None,
-                  overdue_only: bool = False, title: str = "督办事项台账") -> ExportSummary:
+                  overdue_only: bool = False, title: str = "督办事项台账",
+                  chosen: list[tuple[Item, Unit]] | None = None) -> ExportSummary:
     """Write the ledger as of ``clock.now``: every item (or one unit's, or only the overdue),
     the units they belong to (all units when unfiltered), and the overdue list.
 
     The 事项 sheet holds the items that have a 编号, the ledger's key. Items without one
     (occurrences generated from recurring templates, items added without --code) cannot be
     matched on a later import, so they get a sheet of their own that import does not read.
+    ``chosen`` (item, unit) pairs replace the selection: a filtered view, exported as it is.
     """
-    late = overdue_items(session, now=clock.now, unit=unit)
-    chosen = late if overdue_only else list_items(session, unit=unit)
+    if chosen is not None:  # a filtered view (the web's 事项 list): those items and their units
+        late = [p for p in chosen if item_light(p[0], clock) is Light.RED]
+        unit, overdue_only = None, True  # units: only those of the chosen items
+    else:
+        late = overdue_items(session, now=clock.now, unit=unit)
+        chosen = late if overdue_only else list_items(session, unit=unit)
     pairs = sorted((p for p in chosen if p[0].code is not None), key=lambda p: p[0].code)
     uncoded = [p for p in chosen if p[0].code is None]
     if unit is None and not overdue_only:

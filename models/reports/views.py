@@ -100,11 +100,13 @@ def loop_counts(session, clock: Clock, *, rules: LoopRules = LoopRules(),
     ext = Extension.__table__  # type: ignore[attr-defined]
     scope = [item.c.unit_id == unit_id] if unit_id is not None else []
     kinds = [k.value for k in rules.ack_kinds]
+    # parent_id and template_id tested through coalesce(): SQLite, without statistics, would
+    # otherwise walk the index of either (NULL in nearly every row) instead of ix_item_unacked.
     unacked_q = select(func.count()).select_from(item).where(
         item.c.acked_at.is_(None),
         item.c.created_at < ack_cutoff(now=clock.now, tz=clock.tz, calendar=clock.calendar),
         item.c.status.in_([s.value for s in ACK_OPEN_STATUSES]),
-        item.c.kind.in_(kinds), item.c.parent_id.is_(None), item.c.template_id.is_(None), *scope)
+        item.c.kind.in_(kinds), func.coalesce(item.c.parent_id, item.c.template_id).is_(None), *scope)
     submitted_q = select(func.count()).select_from(item).where(
         item.c.status == ItemStatus.SUBMITTED.value, *scope)
     pending_q = select(func.count(func.distinct(ext.c.item_id))).select_from(

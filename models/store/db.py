@@ -56,10 +56,19 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _begin_immediate(conn):
             # Take the write lock at BEGIN: a deferred transaction that reads and then
             # writes fails outright (SQLITE_BUSY_SNAPSHOT) if another process wrote between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A connection of ``reader(engine)`` only reads: a deferred BEGIN, so pages being
+            # read never wait for each other or for a writer (WAL readers see a snapshot).
+            read_only = conn.get_execution_options().get("duban_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: on SQLite they take no
+    write lock. Writing through it is a bug the database reports (SQLITE_BUSY_SNAPSHOT at worst)."""
+    return engine.execution_options(duban_read_only=True)
 
 
 @contextmanager

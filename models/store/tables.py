@@ -19,6 +19,7 @@ from models.domain.enums import (
     OutboxStatus,
     PersonRole,
     ReminderKind,
+    Role,
     UnitKind,
     Verdict,
 )
@@ -56,6 +57,35 @@ class Person(SQLModel, table=True):
     phone: str | None = Field(default=None, sa_type=String(30))
     active: bool = Field(default=True, nullable=False)
     created_at: datetime = _instant()
+
+
+class Account(SQLModel, table=True):
+    """A login of the web workspace. ``name`` is what the person types and what the event log
+    records as the actor; ``unit_id`` binds a 承办单位 account to its unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(50), unique=True, nullable=False)
+    role: Role = Field(sa_type=EnumText(Role), nullable=False)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    password_hash: str = Field(sa_type=String(200), nullable=False)
+    disabled: bool = Field(default=False, nullable=False)
+    failed_logins: int = Field(default=0, nullable=False)
+    locked_until: datetime | None = _instant(nullable=True)
+    created_at: datetime = _instant()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. ``id`` is the SHA-256 of the cookie's token, so the table alone
+    cannot be replayed; deleting the row (logout, disable) signs the browser out at once."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(sa_type=String(64), primary_key=True)
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"),
+                                             nullable=False, index=True))
+    csrf: str = Field(sa_type=String(64), nullable=False)
+    created_at: datetime = _instant()
+    expires_at: datetime = _instant()
 
 
 class Item(SQLModel, table=True):

@@ -231,7 +231,11 @@ class Serve:
 @pytest.fixture
 def serve_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
-    env.update(DUBAN_HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1", COLUMNS="200")
+    with socket.socket() as probe:  # the web workspace's port: a free one, not 8000
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env.update(DUBAN_HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1", COLUMNS="200",
+               DUBAN_WEB_PORT=str(port))
     subprocess.run([DUBAN, "init"], env=env, cwd=ROOT, check=True, capture_output=True,
                    timeout=120)
     return env
@@ -310,3 +314,28 @@ def test_repeated_sigterm_still_stops_cleanly_and_releases(spawn, lock_engine):
     assert "Traceback" not in served.stderr
     assert STOPPED in served.stdout
     assert holder_of(lock_engine) is None
+
+
+def test_serve_answers_the_web_beside_the_scheduler_and_stops_both(spawn, serve_env, lock_engine):
+    import httpx
+
+    served = spawn()
+    served.wait_for(STARTED)
+    address = f"http://127.0.0.1:{serve_env['DUBAN_WEB_PORT']}"
+    assert f"网页工作台：{address}" in served.stdout
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            response = httpx.get(f"{address}/login", timeout=5)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, served.stderr
+            time.sleep(0.1)
+    assert response.status_code == 200 and "登录督办工作台" in response.text
+    assert holder_of(lock_engine) is not None
+    served.proc.send_signal(signal.SIGTERM)
+    assert served.wait() == 0, served.stderr
+    assert STOPPED in served.stdout and "Traceback" not in served.stderr
+    assert holder_of(lock_engine) is None
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{address}/login", timeout=2)

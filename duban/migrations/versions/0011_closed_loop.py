@@ -5,7 +5,7 @@ Items that existed before the loop count as acknowledged when they were created:
 did not exist, and an upgrade must not send every open item a 签收提醒.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Route modules, thin: parse the request, check access, call models/, render a page."""
