@@ -23,7 +23,7 @@ from duban.config import Settings
 from duban.web.context import CsrfFailed, Hidden, LoginRequired, Web, current_viewer, wall_clock, web
 from duban.web.limits import BodyLimit, security_headers
 from duban.web.render import page
-from duban.web.routes import actions, admin, auth, items, ledger, overview, schedule
+from duban.web.routes import actions, admin, auth, items, ledger, overview, schedule, summary
 from models.errors import DubanError, NotFound
 from models.store import db
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = wall_clock
                         engine=engine or db.make_engine(settings.resolved_database_url),
                         clock=clock)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (auth, overview, items, actions, schedule, ledger, admin):
+    for module in (auth, overview, items, actions, schedule, ledger, summary, admin):
         app.include_router(module.router)
     _handlers(app)
     app.middleware("http")(security_headers)

@@ -31,7 +31,7 @@ def _nav(viewer: Viewer | None) -> list[tuple[str, str]]:
     if viewer.role in OFFICE:
         links += [("/recurring", "周期任务"), ("/meetings", "会议")]
     if viewer.role in SUPERVISORS:
-        links.append(("/ledger", "台账"))
+        links += [("/ledger", "台账"), ("/activities", "工作台账"), ("/summary", "年度总结")]
     if viewer.role is Role.ADMIN:
         links.append(("/settings", "设置"))
     return links
