@@ -84,16 +84,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def scratch_pg_database(server_url: str, *, prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on ``server_url``'s server, dropped (connections and all)
-    when the block ends, even on error. Yields its URL. For tests and benchmarks: each run
-    makes its own database, so nothing depends on what an earlier run left behind."""
+def scratch_pg_database(server_url: str, *, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on ``server_url``'s server (empty, or a copy of the database
+    ``template``), dropped (connections and all) when the block ends, even on error. Yields its
+    URL. For tests and benchmarks: each run makes its own database, so nothing depends on what
+    an earlier run left behind."""
     server_url = psycopg_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         try:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:

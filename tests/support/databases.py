@@ -9,12 +9,10 @@ are created from (``CREATE DATABASE … TEMPLATE``, a file-level copy on the ser
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from duban import migrations
@@ -55,16 +53,5 @@ def pg_template(server_url: str, *, prefix: str) -> Iterator[str]:
 @contextmanager
 def pg_copy(server_url: str, template: str, *, prefix: str) -> Iterator[str]:
     """A new database created from ``template``; dropped (connections and all) when the block ends."""
-    server_url = db.psycopg_url(server_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with db.scratch_pg_database(server_url, prefix=prefix, template=template) as url:
+        yield url
