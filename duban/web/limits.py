@@ -4,10 +4,14 @@ enforced while the body streams in, before anything is parsed or stored."""
 from __future__ import annotations
 
 import time
+from html import escape
 
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from models.domain.validation import xml_chars
+from models.errors import InputError, quote
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -20,12 +24,27 @@ HEADERS = {
 
 async def security_headers(request, call_next):
     started = time.perf_counter()
-    response = await call_next(request)
+    response = await _refuse_illegal_query(request) or await call_next(request)
     # The server's own time for the request (bench/web.py reads it; browsers show it too).
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+async def _refuse_illegal_query(request) -> HTMLResponse | None:
+    """A query string carrying characters no stored text may hold (NUL, other controls, U+FFFE…)
+    is refused here, once for every page, before a filter reaches the database (PostgreSQL
+    cannot even compare a text with NUL in it)."""
+    for name, value in request.query_params.multi_items():
+        try:
+            xml_chars(name, "查询参数")
+            xml_chars(value, f"查询参数 {quote(name, 20)}")
+        except InputError as exc:
+            return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>请求有误</title>"
+                                f"<p>{escape(str(exc))}</p><p><a href=\"/\">返回首页</a></p>",
+                                status_code=400)
+    return None
 
 
 class TooLarge(HTTPException):

@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 ITEMS, EVERY = 20_000, 10  # every 10th item due: 2,000
 RATE = 250  # the SMTP rate limit, messages per second over every worker
 PHASES: dict[str, float] = {}  # seconds, printed at the end (pytest -s) to watch the test's cost
-DEPLOYMENTS = {"sweep", "sweep-shard", "deliver", "deliver-shard", "digest"}
+DEPLOYMENTS = {"sweep", "sweep-shard", "deliver", "deliver-shard", "digest", "year_end_summary"}
 
 
 @pytest.fixture

@@ -115,3 +115,10 @@ def test_the_overview_counts_by_light_and_the_loop(bureau):
     assert tiles == {"逾期": 2, "临期": 1, "正常": 4, "已办结": 0, "未签收": 0, "待审核": 1,
                      "待审批延期": 1}
     assert "<svg" in page and "考核排名" in page
+
+
+def test_a_query_with_a_nul_or_other_illegal_character_is_refused_with_a_chinese_400(bureau):
+    client = bureau.client("supervisor")
+    for value in ("\x00", "a\ufffeb", "\x07"):
+        response = client.get("/items", params={"q": value})
+        assert response.status_code == 400 and "查询参数 q" in response.text

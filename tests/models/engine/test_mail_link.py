@@ -27,10 +27,10 @@ def test_the_reminder_links_to_the_item_page_when_the_web_url_is_set(session):
     config = dataclasses.replace(CONFIG, web_url="https://duban.example.org")
     (text, html), item_id = _texts(session, config)
     link = f"https://duban.example.org/items/{item_id}"
-    assert f"在线办理：{link}" in text
+    assert f"在线查看：{link}" in text
     assert f'<a href="{link}">' in html
 
 
 def test_no_link_without_a_web_url(session):
     (text, html), _ = _texts(session, CONFIG)
-    assert "在线办理" not in text and "在线办理" not in html
+    assert "在线查看" not in text and "在线查看" not in html
