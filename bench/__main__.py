@@ -1,15 +1,16 @@
 """``python -m bench [all|sweep|deliver|import] [--smoke] [options]``: run benchmarks.
 
-``all`` (the default) runs the sweep, delivery and ledger-import benchmarks in turn.
+``all`` (the default) runs the sweep, delivery, ledger-import and summary benchmarks in turn.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import deliver, import_ledger, sweep
+from bench import deliver, import_ledger, summary, sweep
 
-SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main, "import": import_ledger.main}
+SCRIPTS = {"sweep": sweep.main, "deliver": deliver.main, "import": import_ledger.main,
+           "summary": summary.main}
 
 
 def main(argv: list[str]) -> int:

@@ -1,21 +1,30 @@
-"""The engine's three jobs, from settings: what the CLI, the embedded scheduler and the
-Prefect flows all call. Each takes ``now``; none reads the clock."""
+"""The engine's jobs, from settings: what the CLI, the embedded scheduler and the Prefect flows
+all call (sweep, deliver, digest, and the year-end summary). Each takes ``now``; none reads
+the clock."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from duban import migrations
 from duban.config import Settings
+from models.domain.periods import check_not_future, parse_period
 from models.engine.digest import queue_digest
 from models.engine.reminders import SweepReport, sweep
+from models.engine.summary_mail import queue_summary_mail
 from models.errors import DatabaseNotReady
+from models.reports.summary.carry import carry_over
+from models.reports.summary.context import report_context
+from models.reports.summary.report import ReportSettings, write_report
 from models.store import db
 from notifications.delivery import DeliveryReport, combined, deliver
 from notifications.transport import make_transport
@@ -64,3 +73,48 @@ def _deliver_in_child(settings: Settings, now: datetime) -> DeliveryReport:
 def run_digest(settings: Settings, *, now: datetime) -> int:
     return queue_digest(engine_for(settings.resolved_database_url), now=now,
                         config=settings.engine_config)
+
+
+def report_settings(settings: Settings) -> ReportSettings:
+    return ReportSettings(tz=settings.tz, bureau=settings.bureau_name,
+                          templates_dir=settings.templates_dir)
+
+
+@dataclass(frozen=True)
+class SummaryJobResult:
+    path: Path
+    has_data: bool
+    mails_queued: int
+    carried: int
+
+
+def run_year_end_summary(settings: Settings, *, now: datetime, year: int | None = None,
+                         period: str | None = None, as_of: datetime | None = None,
+                         notify: bool = True, carry: bool = False,
+                         out: Path | None = None,
+                         progress: Callable[[str], None] = lambda _: None) -> SummaryJobResult:
+    """The year-end summary as a job (embedded scheduler, Prefect, web button): write the .docx
+    under DUBAN_HOME/reports (or ``out``); with ``notify``, queue it by mail to each supervisor
+    (once per period and person); with ``carry``, carry the open items into next year."""
+    at = as_of or now
+    chosen = parse_period(period or str(year or at.astimezone(settings.tz).year))
+    check_not_future(chosen, at.astimezone(settings.tz).date())
+    path = out or settings.home / "reports" / f"{chosen.title_label}工作总结.docx"
+    engine = engine_for(settings.resolved_database_url)
+    fig = write_report(engine, path, chosen, as_of=at, settings=report_settings(settings),
+                       progress=progress)
+    queued = carried = 0
+    if notify:
+        progress("发送邮件")
+        context = report_context(fig, bureau=settings.bureau_name)
+        items = context["items"]
+        queued = queue_summary_mail(
+            engine, period_key=chosen.key, period_label=chosen.title_label, filename=path.name,
+            data=path.read_bytes(), now=now, config=settings.engine_config,
+            headline={"items_total": items["total"], "items_on_time": items["on_time"],
+                      "items_late": items["late"], "items_open": items["open"],
+                      "items_rate": items["rate"], "activity_total": context["activity_total"]})
+    if carry:
+        with db.session_scope(engine) as session:
+            carried = carry_over(session, chosen, as_of=at, tz=settings.tz, actor="duban").added
+    return SummaryJobResult(path=path, has_data=fig.has_data, mails_queued=queued, carried=carried)

@@ -29,6 +29,9 @@ HEARTBEAT_SECONDS = 20
 # are working days, and the jobs themselves check working days and office hours. The digest
 # rides on the same tick: it is queued once per week, at the first tick it is due.
 TICK_CRON = "*/10 9-17 * * *"
+# The year-end summary: 20 December, 09:00 (prefect.yaml's year_end_summary). The mail it queues
+# goes out with the next tick's delivery.
+SUMMARY_CRON = "0 9 20 12 *"
 
 
 def _wall_clock() -> datetime:
@@ -58,6 +61,13 @@ def _tick(settings: Settings, out: Callable[[str], None], clock) -> None:
         + ("" if delivered.office_open else "（非办公时间，仅发送会议通知）"))
 
 
+def summary_tick(settings: Settings, out: Callable[[str], None], clock=_wall_clock) -> None:
+    now = clock()
+    result = jobs.run_year_end_summary(settings, now=now, notify=True)
+    out(f"[{now.astimezone(settings.tz):%Y-%m-%d %H:%M}] 已生成年度总结 {result.path}，"
+        f"待发送给督办人员 {result.mails_queued} 封")
+
+
 def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
                     clock=_wall_clock) -> BackgroundScheduler:
     engine = jobs.engine_for(settings.resolved_database_url)
@@ -74,6 +84,10 @@ def build_scheduler(settings: Settings, out: Callable[[str], None], holder: str,
     scheduler.add_job(tick, CronTrigger.from_crontab(TICK_CRON, timezone=settings.tz),
                       args=[settings, out, clock], id="tick",
                       next_run_time=datetime.now(settings.tz))
+    # misfire_grace_time=None: a service that was down at 09:00 on 20 December still runs the
+    # summary when it comes back (the mail is keyed by year and person: never twice).
+    scheduler.add_job(summary_tick, CronTrigger.from_crontab(SUMMARY_CRON, timezone=settings.tz),
+                      args=[settings, out, clock], id="year_end_summary", misfire_grace_time=None)
     scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
     return scheduler
 

@@ -15,6 +15,7 @@ of the units whose items a leader is asked to push (督办) read the same list t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 from models.engine.outbox import LISTED, Claimed
 from notifications.addresses import named, parse_address
 from notifications.ics import invitation
-from notifications.render import RenderedEmail, render_email
+from notifications.render import Attachment, RenderedEmail, render_email
 
 # A list longer than this is sent in several letters: a message stays readable and far from
 # the renderer's size limit (about 1,000 rows of the HTML table).
@@ -110,8 +111,11 @@ def render_letter(letter: Letter, *, sender: str, templates_dir: Path | None = N
         invite = None
         if "ics" in row.context:
             invite = invitation(row.context["ics"], sent_by=parse_address(sender).addr_spec)
+        # Files a row carries itself (the year-end summary's .docx), base64 in its context.
+        files = [Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+                 for a in row.context.get("attachments", ())]
         return render_email(template_name(row), row.context, sender=sender, to=to, cc=row.cc,
                             message_id=row.message_id, templates_dir=templates_dir,
-                            invitation=invite)
+                            invitation=invite, attachments=files)
     return render_email(f"{template_name(row)}_list", list_context(letter), sender=sender, to=to,
                         cc=letter.cc, message_id=letter.message_id, templates_dir=templates_dir)

@@ -179,6 +179,15 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to attach (the year-end summary's .docx): its name, MIME type and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     """A message ready to send: the SMTP envelope, the Message-ID and the exact bytes in two forms
     (CRLF lines; headers 7-bit in both: non-ASCII words RFC 2047-encoded, addresses ASCII).
@@ -215,10 +224,11 @@ class RenderedEmail:
 def render_email(template: str, context: Mapping[str, Any], *, sender: str,
                  to: Sequence[str | Address], cc: Sequence[str] = (), message_id: str,
                  templates_dir: Path | None = None, date: datetime | None = None,
-                 invitation: Invitation | None = None) -> RenderedEmail:
+                 invitation: Invitation | None = None,
+                 attachments: Sequence[Attachment] = ()) -> RenderedEmail:
     """Build the message for ``template`` (``due_soon``, ``overdue``, ``escalation``,
     ``circulation``, ``digest``, ``meeting``…) with a text/plain part and a text/html
-    alternative, and ``invitation`` attached as invite.ics when given.
+    alternative, ``invitation`` attached as invite.ics when given, and ``attachments``.
 
     ``to`` holds address strings or ``Address`` values already parsed by
     ``notifications.addresses`` (e.g. ``named(...)``). Raises RenderError for any template
@@ -253,7 +263,7 @@ def render_email(template: str, context: Mapping[str, Any], *, sender: str,
     head = _head(subject, from_address, to_addresses, cc_addresses, message_id,
                  date or datetime.now().astimezone())
     body = partial(_body, (text, html), hashlib.sha256(message_id.encode("ascii")).hexdigest()[:24],
-                   invitation)
+                   invitation, tuple(attachments))
     eight_bit = text.bare == "8bit" or html.bare == "8bit"
     return RenderedEmail(sender=from_address.addr_spec,
                          recipients=tuple(a.addr_spec for a in [*to_addresses, *cc_addresses]),
@@ -375,6 +385,18 @@ def _calendar_part(invitation: Invitation) -> bytes:
             f"Content-Transfer-Encoding: base64{_CRLF}{_CRLF}{_base64(invitation.data)}").encode("ascii")
 
 
+def _file_part(attachment: Attachment) -> bytes:
+    # RFC 2231 filename*: a Chinese file name travels as percent-encoded UTF-8 in 7-bit headers.
+    from urllib.parse import quote
+
+    if not re.fullmatch(r"[\w./+-]+", attachment.content_type, flags=re.ASCII):
+        raise ValueError(f"bad content type {attachment.content_type!r}")
+    name = clean_subject(attachment.filename).replace("/", "_") or "attachment"
+    return (f"Content-Type: {attachment.content_type}{_CRLF}"
+            f"Content-Disposition: attachment; filename*=utf-8''{quote(name, safe='')}{_CRLF}"
+            f"Content-Transfer-Encoding: base64{_CRLF}{_CRLF}{_base64(attachment.data)}").encode("ascii")
+
+
 def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
     # "=_" occurs neither in base64, nor in the part headers above, nor in an unencoded part
     # (``_text`` sees to that), so the boundary cannot either.
@@ -400,13 +422,15 @@ def _head(subject: str, sender: Address, to: list[Address], cc: list[Address], m
     return (_CRLF.join(headers) + _CRLF).encode("ascii")
 
 
-def _body(texts: tuple[_Text, ...], tag: str, invitation: Invitation | None, *,
-          eight_bit: bool) -> bytes:
+def _body(texts: tuple[_Text, ...], tag: str, invitation: Invitation | None,
+          attachments: tuple[Attachment, ...] = (), *, eight_bit: bool) -> bytes:
     """The MIME body (its Content-Type header first) with the text parts 8bit where they may be
     (``eight_bit``) or 7-bit."""
     body = _multipart("alternative", f"=_a{tag}", [_text_part(t, eight_bit=eight_bit) for t in texts])
-    if invitation is not None:
-        body = _multipart("mixed", f"=_m{tag}", [body, _calendar_part(invitation)])
+    extra = [_calendar_part(invitation)] if invitation is not None else []
+    extra += [_file_part(a) for a in attachments]
+    if extra:
+        body = _multipart("mixed", f"=_m{tag}", [body, *extra])
     return body
 
 

@@ -74,12 +74,26 @@ def root(
 
 
 def _register() -> None:
-    from duban.cli import calendar, engine, items, ledger, loop, recurring, setup, supervision, units
+    from duban.cli import (
+        activities,
+        calendar,
+        engine,
+        items,
+        ledger,
+        loop,
+        recurring,
+        setup,
+        summary,
+        supervision,
+        units,
+    )
 
     app.add_typer(units.app, name="unit")
     app.add_typer(items.app, name="item")
     loop.register(items.app, app)
     app.add_typer(calendar.app, name="calendar")
+    app.add_typer(activities.app, name="activity")
+    summary.register(app)
     setup.register(app)
     supervision.register(app)
     engine.register(app)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from duban.cli.demo_activities import load_activities
 from models.domain.enums import ItemKind, ItemStatus, PersonRole
 from models.domain.recurrence import Freq, Rule
 from models.records.items import add_item, add_progress, complete_item
@@ -220,7 +221,8 @@ def is_empty(session: Session) -> bool:
 
 def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "demo") -> dict:
     """Add whatever of the demo bureau is missing; returns counts of what was added."""
-    added = {"units": 0, "people": 0, "items": 0, "recurring": 0, "submissions": 0}
+    added = {"units": 0, "people": 0, "items": 0, "recurring": 0, "submissions": 0,
+             "activities": 0}
     for data in DEPARTMENTS + STREET_OFFICES:
         if find_unit(session, data.name) is None:
             add_unit(session, data, actor=actor, now=now)
@@ -262,4 +264,6 @@ def load_demo(session: Session, *, now: datetime, tz: ZoneInfo, actor: str = "de
         generate(session, now=now, tz=tz, calendar=calendar_from_db(session), actor=actor)
         added["submissions"] = _demo_submissions(session, now=now, actor=actor)
         _demo_meetings(session, now=now, actor=actor)
+    added["activities"] = load_activities(session, now=now, today=now.astimezone(tz).date(),
+                                          actor=actor)
     return added

@@ -43,7 +43,7 @@ def demo(
     else:
         out.print(f"已载入示例：单位 {added['units']} 个，人员 {added['people']} 名，"
                   f"事项 {added['items']} 项，周期任务 {added['recurring']} 个"
-                  f"（已报送 {added['submissions']} 期）。")
+                  f"（已报送 {added['submissions']} 期），工作台账活动 {added['activities']} 项。")
 
 
 @person_app.command("add")

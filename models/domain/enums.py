@@ -83,6 +83,7 @@ class ReminderKind(StrEnum):
     MEETING_CANCEL = "会议取消"
     ACK = "签收提醒"  # not acknowledged within a working day
     URGE = "催办"  # sent by hand by a supervisor (手动催办)
+    SUMMARY = "年度总结"  # the year-end summary, its .docx attached, to each supervisor
 
 
 class OutboxStatus(StrEnum):

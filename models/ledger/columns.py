@@ -16,6 +16,7 @@ from models.records.items import FIELD_LABELS
 UNIT_SHEET = "单位"
 ITEM_SHEET = "事项"
 OVERDUE_SHEET = "逾期"
+ACTIVITY_SHEET = "工作台账"
 
 # Columns that exports add for people and imports pass over without a word.
 ROW_NUMBER = "序号"
@@ -62,6 +63,18 @@ ITEM_COLUMNS = (
     _item("status", 7),
     _item("completed_at", 16),
     _item("remark", 12, wrap=True),
+)
+
+ACTIVITY_COLUMNS = (
+    Column("day", "日期", 12, required=True, variants=("开展日期", "时间")),
+    Column("category", "类别", 11, required=True, variants=("活动类别",)),
+    Column("title", "活动名称", 30, required=True, variants=("名称", "活动内容"), wrap=True),
+    Column("unit", "责任单位", 16, variants=("牵头单位",), wrap=True),
+    Column("times", "次数", 7),
+    Column("people", "人数", 8, variants=("受众人数",)),
+    Column("amount", "金额", 11, variants=("金额（元）", "金额(元)")),
+    Column("pieces", "件数", 8),
+    Column("note", "备注", 24, wrap=True),
 )
 
 _SPACE_AND_MARKS = re.compile(r"[\s*]+")

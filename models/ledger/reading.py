@@ -75,14 +75,16 @@ class LedgerFile:
         self.close()
 
 
-def open_ledger(path: Path, *, limits: Limits = Limits()) -> LedgerFile:
-    """Open ``path`` as a ledger; Refused (or InputError) when it is not one duban can read."""
+def open_ledger(path: Path, *, main: str = ITEM_SHEET, also: tuple[str, ...] = (UNIT_SHEET,),
+                limits: Limits = Limits()) -> LedgerFile:
+    """Open ``path`` as a ledger whose ``main`` sheet must be there (a CSV is that sheet) and
+    whose ``also`` sheets may be; Refused (or InputError) when it is not one duban can read."""
     data = read_regular_file(path, max_bytes=MAX_FILE_BYTES, field="台账文件")
     name = quote(path.name, 80)  # a web upload names itself: it is quoted like any value
     if not data:
         raise Refused(f"{name} 是空文件")
     if data.startswith(ZIP_MAGIC):
-        return _open_workbook(data, name, limits)
+        return _open_workbook(data, name, main, also, limits)
     if data.startswith(CFB_MAGIC):
         if _ENCRYPTED_STREAM in data:
             raise Refused(f"{name} 是加密的工作簿（设置了打开密码）：请在 Excel 中取消密码，"
@@ -91,7 +93,7 @@ def open_ledger(path: Path, *, limits: Limits = Limits()) -> LedgerFile:
             raise Refused(f"{name} 是旧版 Excel 97-2003 工作簿（.xls）：请在 Excel 中另存为 "
                           ".xlsx 后再导入")
         raise Refused(f"{name} 不是 .xlsx 或 .csv 文件（是 OLE 复合文档）")
-    return _open_csv(data, name)
+    return _open_csv(data, name, main)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -148,10 +150,10 @@ def _csv_rows(data: bytes, encoding: str, name: str) -> Iterator[Row]:
             yield number, dict(enumerate(cells)), {}
 
 
-def _open_csv(data: bytes, name: str) -> LedgerFile:
+def _open_csv(data: bytes, name: str, main: str) -> LedgerFile:
     encoding = _encoding(data, name)
-    # A CSV holds the 事项 columns alone: it is the 事项 sheet.
-    return LedgerFile(name, "csv", {ITEM_SHEET: SheetSource(ITEM_SHEET, _csv_rows(data, encoding, name))})
+    # A CSV holds one sheet's columns alone: the main sheet (事项, or 工作台账).
+    return LedgerFile(name, "csv", {main: SheetSource(main, _csv_rows(data, encoding, name))})
 
 
 # --- xlsx ---------------------------------------------------------------------------------------
@@ -183,7 +185,8 @@ def _workbook_rows(workbook: XlsxWorkbook, title: str, name: str) -> Iterator[Ro
         raise _corrupt(name, exc) from None
 
 
-def _open_workbook(data: bytes, name: str, limits: Limits) -> LedgerFile:
+def _open_workbook(data: bytes, name: str, main: str, also: tuple[str, ...],
+                   limits: Limits) -> LedgerFile:
     try:
         workbook = XlsxWorkbook(data, limits)
     except (WorkbookError, *_DAMAGE) as exc:
@@ -202,12 +205,12 @@ def _open_workbook(data: bytes, name: str, limits: Limits) -> LedgerFile:
         ledger.close()
         raise
     present = _sheet_names(workbook)
-    if ITEM_SHEET not in present:
+    if main not in present:
         ledger.close()
         shown = "、".join(quote(t, 31) for t in workbook.sheetnames[:20]) or "（无）"
         more = f" 等 {len(workbook.sheetnames)} 个" if len(workbook.sheetnames) > 20 else ""
-        raise Refused(f"{name} 中没有“{ITEM_SHEET}”工作表（现有工作表：{shown}{more}）")
-    for sheet in (UNIT_SHEET, ITEM_SHEET):
+        raise Refused(f"{name} 中没有“{main}”工作表（现有工作表：{shown}{more}）")
+    for sheet in (*also, main):
         if sheet in present:
             ledger.sheets[sheet] = SheetSource(sheet, _workbook_rows(workbook, present[sheet], name))
     return ledger

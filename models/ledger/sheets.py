@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from models.errors import Problem, Refused, quote
 from models.ledger.cells import ERROR_VALUES, display, is_blank
 from models.ledger.columns import (
+    ACTIVITY_SHEET,
     EXPORT_ONLY,
     ITEM_SHEET,
     UNIT_SHEET,
@@ -20,7 +21,7 @@ from models.ledger.reading import Row, SheetSource
 HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common
 MAX_KEPT_PROBLEMS = 1_000  # the rest are counted, not kept: a bad file may have millions
 MAX_IGNORED_COLUMNS = 20
-_SHEET_ORDER = {UNIT_SHEET: 0, ITEM_SHEET: 1}
+_SHEET_ORDER = {UNIT_SHEET: 0, ITEM_SHEET: 1, ACTIVITY_SHEET: 2}
 
 
 class Problems:

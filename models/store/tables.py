@@ -314,6 +314,53 @@ class Attendance(SQLModel, table=True):
     recorded_by: str = Field(sa_type=String(100), nullable=False)
 
 
+class ActivityCategory(SQLModel, table=True):
+    """A kind of activity the ledger counts (普法宣传, 业务培训 …): a list the office edits."""
+
+    __tablename__ = "activity_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(30), unique=True, nullable=False)
+    position: int = Field(default=0, nullable=False)
+    created_at: datetime = _instant()
+
+
+class Activity(SQLModel, table=True):
+    """One entry of the work ledger (工作台账): something done on a day, with its figures
+    (次数, 人数, 金额 in yuan, 件数); a figure left empty was not counted."""
+
+    __table_args__ = (Index("ix_activity_day", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(nullable=False)
+    category_id: int = Field(foreign_key="activity_category.id", nullable=False)
+    title: str = Field(sa_type=String(200), nullable=False)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    times: int | None = Field(default=None)
+    people: int | None = Field(default=None)
+    amount: float | None = Field(default=None)
+    pieces: int | None = Field(default=None)
+    note: str | None = Field(default=None, sa_type=Text)
+    attachments: list[dict[str, Any]] = Field(default_factory=list,
+                                              sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _instant()
+    created_by: str = Field(sa_type=String(100), nullable=False)
+
+
+class CarryOver(SQLModel, table=True):
+    """An open item carried into the next year by the year-end summary: one new item per
+    (year, origin item), so carrying over twice adds nothing."""
+
+    __tablename__ = "carry_over"
+    __table_args__ = (UniqueConstraint("year", "origin_item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(nullable=False)  # the year summarised; the new item belongs to year + 1
+    origin_item_id: int = Field(foreign_key="item.id", nullable=False)
+    item_id: int = Field(foreign_key="item.id", nullable=False)
+    created_at: datetime = _instant()
+
+
 class ProgressFile(SQLModel, table=True):
     """A file attached to a progress entry (反馈), stored like a submission's."""
 

@@ -138,8 +138,11 @@ def test_the_scheduler_ticks_every_ten_minutes_in_office_hours(tmp_path):
     migrations.upgrade(db.make_engine(settings.resolved_database_url))
     scheduler = build_scheduler(settings, print, holder=A)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"tick", "heartbeat"}
+    assert set(jobs) == {"tick", "heartbeat", "year_end_summary"}
     assert TICK_CRON == "*/10 9-17 * * *"
+    summary = jobs["year_end_summary"].trigger
+    assert summary.get_next_fire_time(None, datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)) == \
+        datetime(2026, 12, 20, 9, 0, tzinfo=SHANGHAI)
     trigger = jobs["tick"].trigger
     after = datetime(2026, 12, 1, 17, 55, tzinfo=SHANGHAI)
     assert trigger.get_next_fire_time(None, after) == datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI)

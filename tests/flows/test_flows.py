@@ -58,7 +58,7 @@ def test_flows_sweep_digest_and_deliver_the_demo_bureau(tmp_path):
 def test_prefect_yaml_declares_a_deployment_per_flow_with_shanghai_schedules():
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     deployments = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployments) == {"sweep", "deliver", "digest"}
+    assert set(deployments) == {"sweep", "deliver", "digest", "year_end_summary"}
     for name, deployment in deployments.items():
         path, _, func = deployment["entrypoint"].partition(":")
         assert (ROOT / path).is_file() and func == name

@@ -10,14 +10,14 @@ PostgreSQL: row triggers do not fire on TRUNCATE; a statement-level BEFORE TRUNC
 does. An upsert's update fires the row trigger of revision 0001.
 
 Revision ID: 0009
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0009"
-down_revision = "0013"  # the head of main when merged; the lead re-chains
+down_revision = "0014"  # the head of main when merged; the lead re-chains
 branch_labels = None
 depends_on = None
 
