@@ -122,11 +122,11 @@ def import_activities(session: Session, path: Path, *, actor: str, now: datetime
         sheet = SheetReader(ledger.sheets[ACTIVITY_SHEET], ACTIVITY_COLUMNS, problems,
                             result.ignored_columns)
         if not sheet.complete:
-            raise ValidationFailed(ledger.source, problems.sorted())
+            raise ValidationFailed(ledger.source, problems.sorted(), total=problems.total)
         rows, _ = _check_rows(session, sheet, today=today, max_rows=max_rows, actor=actor,
                               now=now)
     if problems:
-        raise ValidationFailed(result.source, problems.sorted())
+        raise ValidationFailed(result.source, problems.sorted(), total=problems.total)
     existing: dict[Key, Activity] = {}
     days = sorted({k[0] for k in rows})
     if days:

@@ -10,7 +10,7 @@ PostgreSQL: row triggers do not fire on TRUNCATE; a statement-level BEFORE TRUNC
 does. An upsert's update fires the row trigger of revision 0001.
 
 Revision ID: 0009
-Revises: 0013
+Revises: 0008
 Create Date: 2026-12-05
 """
 
