@@ -6,7 +6,7 @@
 deleting the row signs it out at once (logout, disable, password change).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 """
 

@@ -8,7 +8,7 @@ quadratic. A plain index, not one on ``lower(recipient)``: SQLite cannot reflect
 indexes, so the schema could no longer be compared with the models.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-05
 """
 

@@ -6,7 +6,7 @@ a unit that left gets none after today. Existing rows start as NULL: their next 
 fills in any slot missing for a current unit from tomorrow on, then records the set.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-05
 """
 
