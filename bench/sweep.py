@@ -152,19 +152,23 @@ def _params(engine: Engine) -> dict:
     return {"now": NOW_UTC_TEXT, "t0": T0_UTC_TEXT + ".000000"}
 
 
-def load(engine: Engine, n: int, every: int = DUE_EVERY) -> float:
-    """Migrate and bulk-load ``n`` items, every ``every``-th one due; returns seconds taken."""
+def load(engine: Engine, n: int, every: int = DUE_EVERY, *, units: int = UNITS,
+         people: bool = True) -> float:
+    """Migrate and bulk-load ``n`` items over ``units`` units (at most 9,999), every ``every``-th
+    one due; ``people`` adds the bureau head and supervisors (通报's recipients). Returns seconds
+    taken."""
     pg = engine.dialect.name == "postgresql"
     with Stopwatch() as watch:
         migrations.upgrade(engine)
         p = _params(engine)
         with engine.begin() as conn:
-            conn.execute(text(PG_UNITS if pg else SQLITE_UNITS), {**p, "units": UNITS})
-            conn.execute(text("INSERT INTO person (name, role, email, active, created_at) "
-                              "VALUES (:name, :role, :email, true, :t0)"),
-                         [{"name": a, "role": b, "email": c, "t0": p["t0"]} for a, b, c in PEOPLE])
+            conn.execute(text(PG_UNITS if pg else SQLITE_UNITS), {**p, "units": units})
+            if people:
+                conn.execute(text("INSERT INTO person (name, role, email, active, created_at) "
+                                  "VALUES (:name, :role, :email, true, :t0)"),
+                             [{"name": a, "role": b, "email": c, "t0": p["t0"]} for a, b, c in PEOPLE])
             conn.execute(text(PG_ITEMS if pg else SQLITE_ITEMS),
-                         {**p, "units": UNITS, "every": every, "n": n})
+                         {**p, "units": units, "every": every, "n": n})
             conn.execute(text(PG_SCHEDULE if pg else SQLITE_SCHEDULE), {**p, "every": every})
         settle(engine)
     return watch.seconds
