@@ -49,7 +49,10 @@ def page(request: Request, viewer: Viewer | None, template: str, *, status: int 
             return value.astimezone(tz).strftime(fmt)
         return value.strftime("%Y-%m-%d")
 
-    return TEMPLATES.TemplateResponse(request, template, {
-        "viewer": viewer, "nav": _nav(viewer), "path": request.url.path, "local": local,
-        "light_class": LIGHT_CLASS, "bureau": state.settings.bureau_name, **context,
-    }, status_code=status)
+    text = TEMPLATES.get_template(template).render({
+        "request": request, "viewer": viewer, "nav": _nav(viewer), "path": request.url.path,
+        "local": local, "light_class": LIGHT_CLASS, "bureau": state.settings.bureau_name, **context,
+    })
+    # A page may quote what a user sent (a refused file's cell): a character UTF-8 cannot carry
+    # (a lone surrogate) becomes "?" rather than failing the whole page.
+    return HTMLResponse(text.encode("utf-8", "replace"), status_code=status)
