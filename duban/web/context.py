@@ -22,6 +22,7 @@ from sqlmodel import Session
 from duban.config import Settings
 from duban.web.memo import Memo
 from models.domain.enums import Role
+from models.domain.validation import xml_chars
 from models.records.accounts import session_account
 from models.reports.views import Clock
 from models.store import db
@@ -135,14 +136,24 @@ def allow_post(*roles: Role) -> Callable[..., Viewer]:
     """A form handler for these roles; the form's ``csrf`` field must match the session's."""
     rule = Rule(frozenset(roles) or EVERYONE, post=True)
 
-    def dependency(request: Request, csrf: str = Form("")) -> Viewer:
+    async def dependency(request: Request, csrf: str = Form("")) -> Viewer:
         viewer = _admit(request, rule)
         if not (csrf and hmac.compare_digest(csrf.encode(), viewer.csrf.encode())):
             raise CsrfFailed
+        await refuse_illegal_text(request)
         return viewer
 
     dependency.rule = rule  # type: ignore[attr-defined]
     return dependency
+
+
+async def refuse_illegal_text(request: Request) -> None:
+    """Every text field of a form passes the one check of characters no stored text may hold
+    (NUL, other controls, U+FFFE…): InputError (a 400 naming the field) before a handler runs,
+    so not even a lookup sends such a value to the database."""
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            xml_chars(value, name)
 
 
 def public(request: Request) -> Viewer | None:

@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from duban.web.context import COOKIE, LOGIN_COOKIE, Viewer, allow, allow_post, public, web
 from duban.web.render import page
+from models.domain.validation import xml_chars
+from models.errors import InputError
 from models.records.accounts import SESSION_TTL, close_session, login, open_session, purge_expired
 
 router = APIRouter()
@@ -52,6 +54,10 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
     if not (csrf and expected and hmac.compare_digest(csrf.encode(), expected.encode())):
         return _login_page(request, next_=_safe_next(next), name=username[:50], status=403,
                            message="登录页面已过期，请重新输入。")
+    try:
+        xml_chars(username, "用户名")
+    except InputError as exc:
+        return _login_page(request, next_=_safe_next(next), name="", status=400, message=exc.reason)
     now = state.now()
     with state.session() as session:
         purge_expired(session, now=now)

@@ -122,3 +122,15 @@ def test_a_query_with_a_nul_or_other_illegal_character_is_refused_with_a_chinese
     for value in ("\x00", "a\ufffeb", "\x07"):
         response = client.get("/items", params={"q": value})
         assert response.status_code == 400 and "查询参数 q" in response.text
+
+
+def test_a_form_field_with_a_nul_is_refused_before_it_reaches_the_database(bureau):
+    anonymous = bureau.client()
+    token = bureau.csrf(anonymous, "/login")
+    login = anonymous.post("/login", data={"csrf": token, "username": "a\x00b", "password": "x"})
+    assert login.status_code == 400
+    client = bureau.client("leader")
+    item = bureau.ids["item:a"]
+    response = client.post(f"/items/{item}/instruct", data={
+        "csrf": bureau.csrf(client, f"/items/{item}"), "text": "请\x00办结"})
+    assert response.status_code == 400 and "text" in response.text
