@@ -208,7 +208,7 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
             report.claimed += taken
             if taken:
                 batches.append(asyncio.create_task(run_batch(rows, missing)))
-            if taken < batch_size:
+            if not taken:  # a short claim is no proof: other senders may hold the rest a moment
                 break
             if len(batches) >= 2:
                 await batches[-2]

@@ -242,6 +242,33 @@ def count_ready(conn: Connection, *, now: datetime, any_hour_only: bool = False)
                         .where(_ready(now, any_hour_only))).scalar_one()
 
 
+def _group_lock(recipient, reminder):
+    """Try (never wait for) the transaction-scoped advisory lock of one (recipient, kind) group."""
+    return func.pg_try_advisory_xact_lock(
+        func.hashtextextended(recipient.concat("|").concat(reminder), 0))
+
+
+def _pick_postgres(ready, limit: int):
+    """The ids a PostgreSQL claim takes: the first ``limit`` ready rows whose (recipient, kind)
+    group this transaction could lock, row-locked with ``SKIP LOCKED``.
+
+    The group try-lock runs above a fence (``OFFSET 0``: a volatile filter is never pushed
+    into it), on the ordered rows one by one until ``limit`` pass. Written as a plain filter
+    beside ``ready`` it would run on every ready row before the sort, and the first sender
+    would hold every group's lock until it commits, while the others found nothing to do.
+    """
+    ordered = (select(OUTBOX.c.id, OUTBOX.c.recipient, OUTBOX.c.reminder).where(ready)
+               .order_by(OUTBOX.c.send_after, OUTBOX.c.id).offset(0).subquery("ordered"))
+    lockable = (select(ordered.c.id)
+                .where(or_(ordered.c.reminder.not_in(_LISTED_VALUES),
+                           _group_lock(ordered.c.recipient, ordered.c.reminder)))
+                .limit(limit).cte("lockable").prefix_with("MATERIALIZED"))
+    # MATERIALIZED keeps each step a single evaluation: inlined, the planner may re-run the
+    # try-locks, or the locked pick and claim rows another sender holds.
+    return (select(OUTBOX.c.id).where(OUTBOX.c.id.in_(select(lockable.c.id)), ready)
+            .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
+
+
 def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
              limit: int, any_hour_only: bool = False) -> list[Claimed]:
     """Take up to ``limit`` ready rows (pending and due, or abandoned past their lease), in
@@ -258,23 +285,16 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
     ready = _ready(now, any_hour_only)
     postgres = conn.dialect.name == "postgresql"
     recipient = OUTBOX.c.recipient
-    if postgres:
-        group_lock = func.pg_try_advisory_xact_lock(
-            func.hashtextextended(recipient.concat("|").concat(OUTBOX.c.reminder), 0))
-        ready = and_(ready, or_(OUTBOX.c.reminder.not_in(_LISTED_VALUES), group_lock))
-    pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id).limit(limit)
     values = {
         "status": OutboxStatus.SENDING.value, "claimed_by": worker,
         "claimed_until": now + lease, "attempts": OUTBOX.c.attempts + 1,
     }
     if postgres:
-        # MATERIALIZED keeps the locked pick a single evaluation; inlined into
-        # `id IN (…)` the planner may re-run it and claim rows another sender holds.
-        picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-        stmt = update(OUTBOX).where(OUTBOX.c.id == picked.c.id)
+        stmt = update(OUTBOX).where(OUTBOX.c.id == _pick_postgres(ready, limit).c.id)
     else:
         # SQLite has one writer at a time, so the UPDATE itself is the compare-and-swap.
-        stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.scalar_subquery()))
+        pick = select(OUTBOX.c.id).where(ready).order_by(OUTBOX.c.send_after, OUTBOX.c.id)
+        stmt = update(OUTBOX).where(OUTBOX.c.id.in_(pick.limit(limit).scalar_subquery()))
     rows = conn.execute(stmt.values(**values).returning(*_RETURNED)).all()
     groups = {(r.recipient, r.reminder) for r in rows if r.reminder in _LISTED_VALUES}
     if groups:
@@ -284,7 +304,10 @@ def claim_in(conn: Connection, *, worker: str, now: datetime, lease: timedelta,
             ready, recipient.in_(sorted({g[0] for g in groups})),
             OUTBOX.c.reminder.in_(sorted({g[1] for g in groups})))
         if postgres:
-            extra = more.with_for_update(skip_locked=True).cte("extra").prefix_with("MATERIALIZED")
+            # The IN lists also match groups no row of the pick belongs to: those come only
+            # if this transaction can lock them too.
+            extra = (more.where(_group_lock(OUTBOX.c.recipient, OUTBOX.c.reminder))
+                     .with_for_update(skip_locked=True).cte("extra").prefix_with("MATERIALIZED"))
             stmt = update(OUTBOX).where(OUTBOX.c.id == extra.c.id)
         else:
             stmt = update(OUTBOX).where(OUTBOX.c.id.in_(more.scalar_subquery()))

@@ -1,8 +1,9 @@
 """Four processes sweep and deliver the same 2,000 reminders at once, on PostgreSQL.
 
 Each process is a separate interpreter running ``sweep`` then ``deliver`` against one
-database and one real SMTP server (aiosmtpd in this test process). They start together on a
-signal and use small batches, so their sweeps and claims overlap. Exactly-once is checked
+database and one real SMTP server (aiosmtpd in this test process). They sweep together on a
+signal, then deliver together on a second one, with small batches, so their sweeps and their
+claims overlap. Exactly-once is checked
 where it matters: the Message-IDs the server received, and the outbox rows themselves.
 """
 
@@ -60,6 +61,8 @@ print("ready", flush=True)
 sys.stdin.readline()  # the start signal: all workers begin at once
 
 swept = sweep(engine, now=now, config=config, batch_size=100)
+print("swept", flush=True)
+sys.stdin.readline()  # the second signal: all workers deliver at once, once all have swept
 
 
 async def send():
@@ -120,14 +123,18 @@ def run_workers(url: str, server) -> list[dict]:
         for n in range(WORKERS)
     ]
     try:
-        for proc in procs:
-            ready = proc.stdout.readline()  # type: ignore[union-attr]
-            if ready.strip() != "ready":
-                proc.kill()
-                raise AssertionError(f"worker failed to start:\n{proc.communicate()[1]}")
-        for proc in procs:
-            proc.stdin.write("go\n")  # type: ignore[union-attr]
-            proc.stdin.flush()  # type: ignore[union-attr]
+        # Two starts: all sweep together, then, once every sweep is over, all deliver together
+        # (a worker done sweeping first would otherwise send what the others queued, and whether
+        # the sends were shared would depend on the machine's load).
+        for stage in ("ready", "swept"):
+            for proc in procs:
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                if line.strip() != stage:
+                    proc.kill()
+                    raise AssertionError(f"worker stopped before {stage}:\n{proc.communicate()[1]}")
+            for proc in procs:
+                proc.stdin.write("go\n")  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
         results = []
         for proc in procs:
             out, err = proc.communicate(timeout=180)
