@@ -132,12 +132,20 @@ def serve(
     run_service(ctx.settings, out=out.print, web=server)
 
 
-def web() -> None:
+def web(
+    workers: int = typer.Option(1, "--workers", min=1, max=64, envvar="DUBAN_WEB_WORKERS",
+                                help="网页服务进程数（用户多时设为服务器核数）"),
+) -> None:
     """只启动网页工作台（不运行调度器；扩展部署时在另一台机器上使用）。"""
-    from duban.web.server import WebServer, address
+    from duban.web.server import WebServer, address, serve_workers
 
     ctx = app_context()
-    ctx.engine()
+    engine = ctx.engine()
+    if workers > 1:
+        engine.dispose()  # each worker process opens its own connections
+        out.print(f"网页工作台：{address(ctx.settings)}（{workers} 个进程；按 Ctrl+C 停止）")
+        serve_workers(ctx.settings, workers, ctx.fixed_now)
+        return
     server = WebServer(ctx.settings, **_web_clock(ctx))
     out.print(f"网页工作台：{address(ctx.settings)}（按 Ctrl+C 停止）")
     server.run()

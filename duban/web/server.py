@@ -1,15 +1,24 @@
-"""Running the web app under uvicorn: alone (``duban web``) or beside the embedded scheduler
-(``duban serve``), in this process."""
+"""Running the web app under uvicorn: alone (``duban web``, in this process or in several
+worker processes) or beside the embedded scheduler (``duban serve``, in this process)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 import uvicorn
 
-from duban.config import Settings
+from duban.config import Settings, load_settings
 from duban.web.app import create_app
+
+# proxy_headers: behind an https proxy on this machine the cookies are marked Secure.
+UVICORN_OPTIONS = {"proxy_headers": True, "forwarded_allow_ips": "127.0.0.1",
+                   "log_level": "warning", "access_log": False}
+# How ``duban --now … web --workers N`` hands its fixed clock to the worker processes, which
+# uvicorn starts anew and which read their settings from the environment like any command.
+FIXED_NOW_ENV = "DUBAN_WEB_FIXED_NOW"
 
 
 def address(settings: Settings) -> str:
@@ -20,10 +29,8 @@ class WebServer:
     def __init__(self, settings: Settings, **app_options):
         self.settings = settings
         app = create_app(settings, **app_options)
-        # proxy_headers: behind an https proxy on this machine the cookies are marked Secure.
         self.server = uvicorn.Server(uvicorn.Config(
-            app, host=settings.web_host, port=settings.web_port, proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1", log_level="warning", access_log=False))
+            app, host=settings.web_host, port=settings.web_port, **UVICORN_OPTIONS))
 
     def run(self, alive: Callable[[], bool] = lambda: True) -> None:
         """Serve until Ctrl+C / SIGTERM, or until ``alive()`` turns false (checked each second)."""
@@ -41,3 +48,22 @@ class WebServer:
             self.server.run()
         finally:
             stop.set()
+
+
+def serve_workers(settings: Settings, workers: int, fixed_now: datetime | None = None) -> None:
+    """Serve with ``workers`` processes on one socket (uvicorn's supervisor restarts one that
+    dies), until Ctrl+C / SIGTERM. Pages are rendered in Python, one at a time per process:
+    several processes use the machine's cores. Each keeps its own 总览 counts."""
+    if fixed_now is not None:
+        os.environ[FIXED_NOW_ENV] = fixed_now.isoformat()
+    uvicorn.run("duban.web.server:worker_app", factory=True, workers=workers,
+                host=settings.web_host, port=settings.web_port, **UVICORN_OPTIONS)
+
+
+def worker_app():
+    """The app of one worker process of ``serve_workers``."""
+    fixed = os.environ.get(FIXED_NOW_ENV)
+    if fixed:
+        at = datetime.fromisoformat(fixed)
+        return create_app(load_settings(), clock=lambda: at)
+    return create_app(load_settings())

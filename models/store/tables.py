@@ -98,7 +98,10 @@ class Item(SQLModel, table=True):
     """
 
     __table_args__ = (
-        Index("ix_item_open_due", "status", "due_at"),
+        # Covering: 总览's lights and a 逾期 page's ids come from the index alone.
+        Index("ix_item_open_due", "status", "due_at", "id", "unit_id", "deadline_date",
+              "original_due_at"),
+        Index("ix_item_unit_due", "unit_id", "due_at", "id"),  # one unit's list, in deadline order
         Index("ix_item_kind_open_due", "kind", "status", "due_at"),  # meetings that have ended
         Index("ix_item_unacked", "acked_at", "created_at"),  # 未签收: acked_at IS NULL, oldest first
         UniqueConstraint("template_id", "unit_id", "deadline_date", name="uq_item_occurrence"),
@@ -113,7 +116,7 @@ class Item(SQLModel, table=True):
     measure: str | None = Field(default=None, sa_type=Text)
     source: str | None = Field(default=None, sa_type=String(200))
     remark: str | None = Field(default=None, sa_type=Text)  # the ledger's 备注
-    unit_id: int = Field(foreign_key="unit.id", nullable=False, index=True)
+    unit_id: int = Field(foreign_key="unit.id", nullable=False)
     person: str | None = Field(default=None, sa_type=String(50))
     deadline_date: date = Field(nullable=False)
     deadline_time: time | None = Field(default=None)
