@@ -255,15 +255,9 @@ def live(url: str, tokens: list[str], pages: int, item_ids: list[int], think: fl
     try:
         import httpx
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/login", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"duban web did not start: {proc.stderr.read()}") from None
-                time.sleep(0.2)
+        from tests.support.cli_process import wait_until_serving
+
+        wait_until_serving(f"{base}/login", proc)
         # The first 总览 after a start (or after items change) counts the whole table once; a
         # server in use has done so already. Timed apart, then the users browse.
         started = time.perf_counter()

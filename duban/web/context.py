@@ -10,6 +10,7 @@ is a 404, never a 403.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from duban.web.memo import Memo
 from models.domain.enums import Role
 from models.domain.validation import xml_chars
 from models.records.accounts import session_account
+from models.reports.overview import data_version, unit_totals
 from models.reports.views import Clock
 from models.store import db
 from models.store.calendar_store import calendar_from_db
@@ -33,6 +35,7 @@ LOGIN_COOKIE = "duban_login_csrf"
 EVERYONE = frozenset(Role)
 OFFICE = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.LEADER})  # the bureau: sees every unit
 SUPERVISORS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+log = logging.getLogger("duban.web")
 
 
 @dataclass
@@ -60,6 +63,20 @@ class Web:
         # Closing (not rolling back) ends the transaction and keeps what was loaded readable.
         with Session(db.reader(self.engine), expire_on_commit=False) as session:
             yield session
+
+    def unit_totals(self, session: Session, clock: Clock) -> dict:
+        """总览's whole-table counts per unit, kept until an item changes (one pass over the
+        table when they are not yet counted: seconds at a million items)."""
+        return self.totals.get(data_version(session),
+                               lambda: unit_totals(session, clock.calendar, clock.tz))
+
+    def count_units_ahead(self) -> None:
+        """Count ``unit_totals`` once now, so that the first 总览 after a start does not wait."""
+        try:
+            with self.reading() as session:
+                self.unit_totals(session, self.clock_for(session))
+        except Exception:  # a page counts again, and shows the error if there is one
+            log.exception("总览统计预先计算失败")
 
     def clock_for(self, session: Session, now: datetime | None = None) -> Clock:
         return Clock(now=now or self.now(), tz=self.settings.tz, calendar=calendar_from_db(session))

@@ -25,10 +25,18 @@ def address(settings: Settings) -> str:
     return f"http://{settings.web_host}:{settings.web_port}"
 
 
+def _serving(app):
+    """The app, with 总览's whole-table counts started in the background: a server just started
+    then answers its first 总览 from them instead of counting while a user waits."""
+    threading.Thread(target=app.state.web.count_units_ahead, name="duban-web-count",
+                     daemon=True).start()
+    return app
+
+
 class WebServer:
     def __init__(self, settings: Settings, **app_options):
         self.settings = settings
-        app = create_app(settings, **app_options)
+        app = _serving(create_app(settings, **app_options))
         self.server = uvicorn.Server(uvicorn.Config(
             app, host=settings.web_host, port=settings.web_port, **UVICORN_OPTIONS))
 
@@ -65,5 +73,5 @@ def worker_app():
     fixed = os.environ.get(FIXED_NOW_ENV)
     if fixed:
         at = datetime.fromisoformat(fixed)
-        return create_app(load_settings(), clock=lambda: at)
-    return create_app(load_settings())
+        return _serving(create_app(load_settings(), clock=lambda: at))
+    return _serving(create_app(load_settings()))

@@ -39,3 +39,22 @@ def refused(result: subprocess.CompletedProcess, *needles: str) -> str:
     for needle in needles:
         assert needle in stderr, stderr
     return stderr
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Return once ``url`` answers over HTTP; fail with the server's stderr if ``proc`` ends
+    first or ``seconds`` pass."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{url} did not answer:\n{proc.communicate()[1]}") from None
+            time.sleep(0.2)

@@ -9,7 +9,7 @@ from duban.web.charts import bars, stacked
 from duban.web.context import OFFICE, Viewer, allow, web
 from duban.web.render import page
 from models.domain.enums import Light
-from models.reports.overview import Grades, data_version, overview, unit_totals, week_mail
+from models.reports.overview import Grades, overview, week_mail
 
 router = APIRouter()
 
@@ -25,8 +25,7 @@ def overview_page(request: Request, viewer: Viewer = Depends(allow(*OFFICE))):
     grades = Grades(*state.settings.rank_grades_values)
     with state.reading() as session:
         clock = state.clock_for(session)
-        totals = state.totals.get(data_version(session),
-                                  lambda: unit_totals(session, clock.calendar, clock.tz))
+        totals = state.unit_totals(session, clock)
         data = overview(session, clock, totals=totals, grades=grades, rules=state.settings.loop_rules)
         mail = week_mail(session, clock)
     lights = data.lights

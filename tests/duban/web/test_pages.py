@@ -134,3 +134,27 @@ def test_a_form_field_with_a_nul_is_refused_before_it_reaches_the_database(burea
     response = client.post(f"/items/{item}/instruct", data={
         "csrf": bureau.csrf(client, f"/items/{item}"), "text": "请\x00办结"})
     assert response.status_code == 400 and "text" in response.text
+
+
+def test_counted_ahead_the_first_overview_does_not_count_the_table_again(bureau, monkeypatch):
+    bureau.app.state.web.count_units_ahead()  # what a starting server does in the background
+
+    def recount(*_):
+        raise AssertionError("the whole table was counted again")
+
+    monkeypatch.setattr("duban.web.context.unit_totals", recount)
+    page = bureau.client("leader").get("/overview")
+    assert page.status_code == 200 and "考核排名" in page.text
+
+
+def test_counting_ahead_that_fails_leaves_the_count_to_the_first_overview(bureau, monkeypatch,
+                                                                          caplog):
+    def broken(*_):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr("duban.web.context.unit_totals", broken)
+    bureau.app.state.web.count_units_ahead()  # logs, never raises into the server
+    assert "总览统计预先计算失败" in caplog.text
+    monkeypatch.undo()
+    page = bureau.client("leader").get("/overview")
+    assert page.status_code == 200 and "考核排名" in page.text

@@ -8,15 +8,14 @@ import re
 import signal
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.cli_process import DUBAN, wait_until_serving
+
 ROOT = Path(__file__).resolve().parents[3]
-DUBAN = str(Path(sys.executable).parent / "duban")
 
 
 def workers_of(pid: int) -> list[int]:
@@ -53,14 +52,7 @@ def test_two_workers_share_the_session_and_the_clock_and_stop_together(home):
                             text=True)
     base = f"http://127.0.0.1:{home['DUBAN_WEB_PORT']}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-                time.sleep(0.2)
+        wait_until_serving(f"{base}/login", proc)
         workers = workers_of(proc.pid)
         assert len(workers) == 2, workers
 
