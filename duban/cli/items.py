@@ -8,13 +8,13 @@ from sqlmodel import select
 
 from duban.cli.context import JSON_HELP, NOW_HELP, app_context, err, out, print_json
 from duban.cli.loop_show import loop_details, print_instructions, print_loop
-from duban.cli.tables import page_hint, shown_time, table
+from duban.cli.tables import page_hint, table
 from models.domain.enums import ItemKind, ItemStatus, choose
 from models.domain.holidays import parse_policy, settle_deadline
 from models.errors import InputError
 from models.records import items as item_ops
 from models.reports.history import describe_events
-from models.reports.views import item_row, pending_extension_ids
+from models.reports.views import item_row, pending_extension_ids, shown_time
 from models.store.events import history
 from models.store.tables import Unit
 

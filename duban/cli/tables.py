@@ -27,13 +27,6 @@ def table(*headers: str, title: str | None = None, keep: tuple[str, ...] = (),
     return t
 
 
-def shown_time(iso: str | None) -> str:
-    """An ISO instant or deadline as people read it: 2026-12-08 17:00, or the date alone."""
-    if not iso:
-        return ""
-    return iso.replace("T", " ")[:16]
-
-
 def page_hint(shown: int, offset: int, total: int, what: str = "项",
               more: str | None = None) -> None:
     """After a limited listing: which rows were shown and how to see the others (``more``

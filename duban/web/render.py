@@ -13,8 +13,10 @@ from starlette.responses import HTMLResponse
 
 from duban.web.context import OFFICE, SUPERVISORS, Viewer, web
 from models.domain.enums import Light, Role
+from models.reports.views import shown_time
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters["shown"] = shown_time  # an item row's ISO deadline as people read it
 LIGHT_CLASS = {Light.RED.value: "red", Light.YELLOW.value: "yellow", Light.GREEN.value: "green",
                Light.DONE.value: "grey", Light.CANCELLED.value: "grey"}
 

@@ -40,6 +40,14 @@ def unacked(item: Item, clock: Clock, rules: LoopRules) -> bool:
             and ack_overdue(item.created_at, now=clock.now, tz=clock.tz, calendar=clock.calendar))
 
 
+def shown_time(iso: str | None) -> str:
+    """An ISO instant or deadline of ``item_row`` as people read it: 2026-12-08 17:00, or the
+    date alone."""
+    if not iso:
+        return ""
+    return iso.replace("T", " ")[:16]
+
+
 def item_row(item: Item, unit: Unit, clock: Clock, *, rules: LoopRules = LoopRules(),
              pending_extension: bool = False) -> dict[str, Any]:
     """The public shape of an item (CLI --json, exports): stable keys, local times.

@@ -158,3 +158,10 @@ def test_counting_ahead_that_fails_leaves_the_count_to_the_first_overview(bureau
     monkeypatch.undo()
     page = bureau.client("leader").get("/overview")
     assert page.status_code == 200 and "考核排名" in page.text
+
+
+def test_deadlines_read_as_people_write_them_not_as_iso(bureau):
+    for persona, path in (("leader", "/items"), ("own_unit", "/mine"), ("leader", "/items?light=逾期")):
+        page = bureau.client(persona).get(path).text
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page), path
+        assert not re.search(r"T\d\d:\d\d\+08:00", page), path
