@@ -112,14 +112,17 @@ def with_items(conn: Connection, rows: Sequence[Claimed], *, now: datetime,
             asked = ITEM.c.id == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
         else:
             asked = ITEM.c.id.in_(ids)
-        # The latest 领导批示 joined in: still one statement.
+        # The latest 领导批示 joined in (still one statement), until a reminder about the item
+        # has gone out since it was written: it is quoted in the next reminder, not in all.
         latest = (sa.select(sa.func.max(INSTRUCTION.c.id)).where(INSTRUCTION.c.item_id == ITEM.c.id)
                   .correlate(ITEM).scalar_subquery())
+        quoted = sa.exists().where(OUTBOX.c.item_id == ITEM.c.id,
+                                   OUTBOX.c.sent_at >= INSTRUCTION.c.at)
         query = (sa.select(*MAIL_COLUMNS, INSTRUCTION.c.text.label("instruction_text"),
                            INSTRUCTION.c.author.label("instruction_author"),
                            INSTRUCTION.c.at.label("instruction_at"))
                  .join_from(ITEM, UNIT, ITEM.c.unit_id == UNIT.c.id)
-                 .outerjoin(INSTRUCTION, INSTRUCTION.c.id == latest))
+                 .outerjoin(INSTRUCTION, sa.and_(INSTRUCTION.c.id == latest, ~quoted)))
         found = {r.id: r for r in conn.execute(query.where(asked))}
     chased = _chase_notes(conn, sorted({r.item_id for r in rows if r.item_id is not None
                                         and r.reminder in RECOUNTING}), tz=config.tz)

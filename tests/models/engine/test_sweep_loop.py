@@ -160,6 +160,18 @@ def test_the_latest_instruction_is_quoted_in_the_next_reminder(bureau, smtp_serv
     assert "请分管领导亲自督办" not in text
     html = smtp_server.messages[0].message.get_body(("html",)).get_content()
     assert "<th>领导批示</th><td>本周内务必办结（赵明远，11月21日）</td>" in html
+    # Quoted once: the 督办 three working days later no longer repeats it…
+    sweep(bureau, now=at("2026-11-25 10:00"), config=CONFIG)
+    deliver_to(bureau, smtp_server, now=at("2026-11-25 10:00"), config=CONFIG, sender=SENDER)
+    later = texts(smtp_server)[1:]
+    assert later and all("领导批示" not in t for t in later)
+    # …until a new 批示 is written: the next reminder quotes that one.
+    with session_scope(bureau) as session:
+        loop.instruct(session, item_id, "明日上午报结果", actor="赵明远", now=at("2026-11-25 16:00"))
+    sweep(bureau, now=at("2026-11-27 10:00"), config=CONFIG)
+    deliver_to(bureau, smtp_server, now=at("2026-11-27 10:00"), config=CONFIG, sender=SENDER)
+    latest = texts(smtp_server)[1 + len(later):]
+    assert latest and all("领导批示：明日上午报结果（赵明远，11月25日）" in t for t in latest)
 
 
 def test_a_manual_urge_goes_out_in_office_hours_once(bureau, smtp_server):
