@@ -22,6 +22,11 @@ DEFAULT_ACK_KINDS = frozenset({ItemKind.RECTIFICATION, ItemKind.TASK})
 ACK_OPEN_STATUSES = (ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS)
 
 
+# Statuses an item may be entered in that say its unit has taken it up already (a ledger
+# carried over from Excel, say): such an item is entered acknowledged and owes no 签收.
+TAKEN_UP_STATUSES = (ItemStatus.IN_PROGRESS, ItemStatus.SUBMITTED)
+
+
 @dataclass(frozen=True)
 class LoopRules:
     """Which kinds wait for 审核 after 提交, and which must be acknowledged (签收)."""

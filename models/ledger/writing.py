@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models.domain.enums import ItemKind, ItemStatus
+from models.domain.loop import TAKEN_UP_STATUSES
 from models.ledger.checking import DEFAULT_KIND, ImportPlan, ItemRow
 from models.records.items import cancel_item, complete_item, update_item
 from models.records.units import UnitInput, add_unit
@@ -72,11 +73,12 @@ def _update_unit(session: Session, unit: Unit, changed: dict[str, Any], *, actor
                  after={k: jsonable(v) for k, v in changed.items()})
 
 
-def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, now: datetime,
+def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, actor: str, now: datetime,
              tz: ZoneInfo) -> dict[str, Any]:
     """The item items.add_item makes from these fields (open: a closed status comes after)."""
     deadline = fields["deadline"]
     status = fields.get("status") or ItemStatus.NOT_STARTED
+    taken_up = status in TAKEN_UP_STATUSES
     return {
         "code": fields["code"], "kind": fields.get("kind") or DEFAULT_KIND,
         "title": fields["title"], "detail": fields.get("detail"),
@@ -86,7 +88,8 @@ def _new_row(fields: dict[str, Any], unit_ids: dict[str, int], *, now: datetime,
         "deadline_time": deadline.at, "due_at": deadline.ends_at(tz),
         "status": ItemStatus.NOT_STARTED if status.is_closed else status,
         "completed_at": None, "template_id": None, "parent_id": None,
-        "ics_sequence": 0, "acked_at": None, "acked_by": None, "original_due_at": None,
+        "ics_sequence": 0, "acked_at": now if taken_up else None,
+        "acked_by": actor if taken_up else None, "original_due_at": None,
         "created_at": now, "updated_at": now,
     }
 
@@ -131,7 +134,7 @@ def _add_items(session: Session, rows: list[ItemRow], *, actor: str, now: dateti
     columns = [c.name for c in ITEM.columns]
     for start in range(0, len(rows), BATCH):
         batch = rows[start:start + BATCH]
-        opened = [_new_row(r.fields, unit_ids, now=now, tz=tz) for r in batch]  # type: ignore[arg-type]
+        opened = [_new_row(r.fields, unit_ids, actor=actor, now=now, tz=tz) for r in batch]  # type: ignore[arg-type]
         closing = [r.fields.get("status") is not None and r.fields["status"].is_closed
                    for r in batch]
         values = [_closed(row, value) if closes else value

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from models.domain import validation
 from models.domain.deadlines import Deadline
 from models.domain.enums import OPEN_STATUSES, ItemKind, ItemStatus, choose
+from models.domain.loop import TAKEN_UP_STATUSES
 from models.domain.parsing import parse_deadline
 from models.engine.outbox import drop_pending
 from models.errors import InputError, NotFound, Refused
@@ -117,7 +118,9 @@ def add_item(
     if status.is_closed:
         raise Refused("新建事项的状态不能是已办结或已撤销；请先新建，再用 item done / item cancel")
     _check_code_free(session, cleaned.get("code"))
+    taken_up = status in TAKEN_UP_STATUSES
     item = Item(**_column_values(session, cleaned, tz), status=status,
+                acked_at=now if taken_up else None, acked_by=actor if taken_up else None,
                 created_at=now, updated_at=now)
     session.add(item)
     session.flush()

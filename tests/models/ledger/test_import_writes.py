@@ -4,12 +4,14 @@ complete_item / cancel_item) leaves. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ledger_support import ACTOR, NOW, SHANGHAI, import_file, write_workbook
+from ledger_support import ACTOR, NOW, SHANGHAI, clock, import_file, write_workbook
 from sqlalchemy import select
 
+from models.domain.loop import LoopRules
 from models.records.items import add_item, cancel_item, complete_item
+from models.reports.views import unacked
 from models.store import db
 from models.store.next_actions import NEXT_ACTION
 from models.store.tables import Event, Item
@@ -96,3 +98,23 @@ def test_imported_rows_and_events_equal_those_of_add_item(engine, tmp_path):
     ledger_events = _events(engine, {i: c for i, c in ids.items() if c.startswith("L")})
     assert len(hand_events) == 6 + 4  # six creations, four closings
     assert ledger_events == hand_events
+
+
+def test_a_row_already_in_progress_is_entered_acknowledged_and_a_new_one_owes_its_ack(engine,
+                                                                                     tmp_path):
+    with db.session_scope(engine) as session:
+        make_unit(session, "优抚褒扬科", now=NOW)
+    rows = [["Q1", "整改事项", "延续上年的整改", "优抚褒扬科", "2026-12-31", None, None, None, None,
+             None, "进行中", None],
+            ["Q2", "整改事项", "新交办的整改", "优抚褒扬科", "2026-12-31", None, None, None, None,
+             None, "未开始", None]]
+    import_file(engine, write_workbook(tmp_path / "w.xlsx", {"事项": [HEADER, *rows]}))
+
+    later = clock(NOW + timedelta(days=3))  # Friday: the working day for 签收 has passed
+    with db.session_scope(engine) as session:
+        items = {i.code: i for i in session.scalars(select(Item))}
+        carried, assigned = items["Q1"], items["Q2"]
+        assert (carried.acked_at, carried.acked_by) == (NOW, ACTOR)
+        assert not unacked(carried, later, LoopRules())
+        assert assigned.acked_at is None
+        assert unacked(assigned, later, LoopRules())
