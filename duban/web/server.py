@@ -71,7 +71,5 @@ def serve_workers(settings: Settings, workers: int, fixed_now: datetime | None =
 def worker_app():
     """The app of one worker process of ``serve_workers``."""
     fixed = os.environ.get(FIXED_NOW_ENV)
-    if fixed:
-        at = datetime.fromisoformat(fixed)
-        return _serving(create_app(load_settings(), clock=lambda: at))
-    return _serving(create_app(load_settings()))
+    options = {"clock": lambda at=datetime.fromisoformat(fixed): at} if fixed else {}
+    return _serving(create_app(load_settings(), **options))

@@ -1,17 +1,14 @@
 """The report's two charts as PNG bytes, in a CJK font: on-time rate by unit (bars) and overdue
-items at each month's end (line). Matplotlib with the Agg backend: no display needed."""
+items at each month's end (line). Matplotlib's Figure API, not pyplot: no display and no global
+state, so reports drawn in the web's background threads do not share one current figure."""
 
 from __future__ import annotations
 
 import io
 from functools import lru_cache
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 from matplotlib import font_manager
-from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 from models.reports.summary.figures import SummaryFigures
 
@@ -40,7 +37,6 @@ def cjk_family() -> str:
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -54,7 +50,8 @@ def rate_chart(fig_data: SummaryFigures) -> tuple[bytes, str]:
         units = units[:MAX_BARS]
     family = cjk_family()
     height = max(2.5, 0.32 * len(units) + 1.0)
-    fig, ax = plt.subplots(figsize=(6.2, height))
+    fig = Figure(figsize=(6.2, height))
+    ax = fig.subplots()
     names = [u.unit for u in units]
     rates = [u.outcome.rate * 100 for u in units]  # type: ignore[operator]
     bars = ax.barh(range(len(units)), rates, color="#2f5597")
@@ -75,7 +72,8 @@ def overdue_chart(fig_data: SummaryFigures) -> tuple[bytes, str]:
     points = [(m, n) for m, n in fig_data.monthly_overdue if n is not None]
     family = cjk_family()
     caption = "各月末逾期事项数"
-    fig, ax = plt.subplots(figsize=(6.2, 2.8))
+    fig = Figure(figsize=(6.2, 2.8))
+    ax = fig.subplots()
     labels = [f"{m.month}月" for m, _ in points]
     values = [n for _, n in points]
     ax.plot(range(len(points)), values, marker="o", color="#c00000")
