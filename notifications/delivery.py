@@ -126,7 +126,8 @@ class _Recorder:
 
 
 async def _send_letter(letter: Letter, transport: Transport, recorder: _Recorder, *, sender: str,
-                       templates_dir: Path | None, gate: asyncio.Semaphore) -> tuple[int, Recorded]:
+                       templates_dir: Path | None, gate: asyncio.Semaphore,
+                       now: datetime) -> tuple[int, Recorded]:
     """Render, send and record one letter; (messages sent, how its rows were recorded)."""
     # The slot is held until the outcome is stored: the messages sent but not yet recorded,
     # which a crash would send again, are then never more than ``concurrency``. Rendering
@@ -139,7 +140,7 @@ async def _send_letter(letter: Letter, transport: Transport, recorder: _Recorder
                     for i, a in attempts.items()]
 
         try:
-            message = render_letter(letter, sender=sender, templates_dir=templates_dir)
+            message = render_letter(letter, sender=sender, templates_dir=templates_dir, date=now)
         except (RenderError, TransportError) as exc:
             return 0, await recorder.record(outcomes(False, True, str(exc)))
         try:
@@ -188,7 +189,7 @@ async def deliver(engine: Engine, transport: Transport, *, now: datetime, config
         counts = await recorder.record(missing)
         done = await asyncio.gather(*(
             _send_letter(letter, transport, recorder, sender=sender, templates_dir=templates_dir,
-                         gate=gate)
+                         gate=gate, now=now)
             for letter in letters(rows)
         ))
         for _, recorded in done:

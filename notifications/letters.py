@@ -19,6 +19,7 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,11 @@ def list_context(letter: Letter) -> dict[str, Any]:
             "now": first["now"]}
 
 
-def render_letter(letter: Letter, *, sender: str, templates_dir: Path | None = None) -> RenderedEmail:
+def render_letter(letter: Letter, *, sender: str, templates_dir: Path | None = None,
+                  date: datetime | None = None) -> RenderedEmail:
     """The message a letter becomes: its row's own mail when it has one row, else the list
-    template of its kind (``<kind>_list``). Rows must be claimed with ``claim_messages``."""
+    template of its kind (``<kind>_list``), dated ``date`` (the delivery's instant). Rows must
+    be claimed with ``claim_messages``."""
     row = letter.first
     to = [named(parse_address(row.recipient), row.recipient_name)]
     if len(letter.rows) == 1:
@@ -116,6 +119,7 @@ def render_letter(letter: Letter, *, sender: str, templates_dir: Path | None = N
                  for a in row.context.get("attachments", ())]
         return render_email(template_name(row), row.context, sender=sender, to=to, cc=row.cc,
                             message_id=row.message_id, templates_dir=templates_dir,
-                            invitation=invite, attachments=files)
+                            invitation=invite, attachments=files, date=date)
     return render_email(f"{template_name(row)}_list", list_context(letter), sender=sender, to=to,
-                        cc=letter.cc, message_id=letter.message_id, templates_dir=templates_dir)
+                        cc=letter.cc, message_id=letter.message_id, templates_dir=templates_dir,
+                        date=date)

@@ -163,3 +163,15 @@ def test_a_list_says_what_was_sent_before_and_quotes_a_leaders_instruction(engin
     assert "领导批示：请本周内办结" in text
     html = letter.message.get_body(("html",)).get_content()
     assert "已于11月24日催办" in html and "请本周内办结" in html
+
+
+def test_every_message_is_dated_the_instant_of_its_delivery(engine, smtp_server):
+    """A replay (`duban deliver --now …`) dates its mails as their text does, not by the wall
+    clock: lists and single mails alike."""
+    from email.utils import parsedate_to_datetime
+
+    bureau_with_items(engine)
+    sweep(engine, now=NOW, config=CONFIG)
+    deliver_to(engine, smtp_server, now=NOW, config=CONFIG, sender=SENDER)
+    assert smtp_server.messages
+    assert {parsedate_to_datetime(m.message["Date"]) for m in smtp_server.messages} == {NOW}
