@@ -2,9 +2,10 @@
 
 Each process is a separate interpreter running ``sweep`` then ``deliver`` against one
 database and one real SMTP server (aiosmtpd in this test process). They sweep together on a
-signal, then deliver together on a second one, with small batches, so their sweeps and their
-claims overlap. Exactly-once is checked
-where it matters: the Message-IDs the server received, and the outbox rows themselves.
+signal, then deliver together on a second one, in small batches (100 sweep transactions, 40
+claims: a process that starts late on a busy machine still finds work), so their sweeps and
+their claims overlap. Exactly-once is checked where it matters: the Message-IDs the server
+received, and the outbox rows themselves.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ with engine.connect():
 print("ready", flush=True)
 sys.stdin.readline()  # the start signal: all workers begin at once
 
-swept = sweep(engine, now=now, config=config, batch_size=100)
+swept = sweep(engine, now=now, config=config, batch_size=20)
 print("swept", flush=True)
 sys.stdin.readline()  # the second signal: all workers deliver at once, once all have swept
 
